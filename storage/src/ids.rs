@@ -5,7 +5,7 @@
 //! from the database in one statement and hands them out from memory, so ids stay unique
 //! across nodes and across restarts while costing one round trip per block.
 
-use crate::{Store, StorageError};
+use crate::{StorageError, Store};
 use std::ops::Range;
 use tokio::sync::Mutex;
 
@@ -37,7 +37,12 @@ pub struct IdAllocator {
 impl IdAllocator {
     /// An allocator that reserves `block_size` ids at a time.
     pub fn new(store: Store, sequence: IdSequence, block_size: i64) -> Self {
-        IdAllocator { store, sequence, block_size, block: Mutex::new(0..0) }
+        IdAllocator {
+            store,
+            sequence,
+            block_size,
+            block: Mutex::new(0..0),
+        }
     }
 
     /// The next id. Only the call that finds the block empty waits for the database; the
@@ -45,7 +50,10 @@ impl IdAllocator {
     pub async fn next(&self) -> Result<i64, StorageError> {
         let mut block = self.block.lock().await;
         if block.is_empty() {
-            *block = self.store.reserve_ids(self.sequence, self.block_size).await?;
+            *block = self
+                .store
+                .reserve_ids(self.sequence, self.block_size)
+                .await?;
         }
         let id = block.start;
         block.start += 1;

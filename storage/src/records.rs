@@ -1,14 +1,16 @@
 //! Rows that are storage's own business (accounts, users, memberships) and the query shapes
 //! callers pass in. The conversation model itself lives in the engine.
 
+use serde_json::Value;
 use switchyard_engine::channel::Channel;
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
 use switchyard_engine::event::Event;
 use switchyard_engine::message::Message;
 use switchyard_engine::secret::Secret;
 use switchyard_engine::user::{Role, UserSummary};
-use switchyard_engine::{AccountId, ContactId, ConversationId, InboxId, MessageId, Timestamp, UserId};
-use serde_json::Value;
+use switchyard_engine::{
+    AccountId, ContactId, ConversationId, InboxId, MessageId, Timestamp, UserId,
+};
 
 /// An account (tenant).
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,7 @@
 //! the owning conversation can drop its in-memory state and reload it from storage.
 
 use crate::records::{Write, WriteKey};
-use crate::{Store, StorageError};
+use crate::{StorageError, Store};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use std::sync::Arc;
 use switchyard_engine::event::Event;
@@ -65,7 +65,9 @@ pub struct WriterPool {
 
 impl std::fmt::Debug for WriterPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriterPool").field("shards", &self.shards.len()).finish()
+        f.debug_struct("WriterPool")
+            .field("shards", &self.shards.len())
+            .finish()
     }
 }
 
@@ -74,10 +76,13 @@ impl WriterPool {
     pub async fn start(store: Store, shards: usize, sink: EventSink) -> Result<Self, StorageError> {
         let mut refs = Vec::with_capacity(shards.max(1));
         for _ in 0..shards.max(1) {
-            let writer = StorageWriter { store: store.clone(), sink: sink.clone() };
-            let (actor, _handle) = Actor::spawn(None, writer, ())
-                .await
-                .map_err(|error| StorageError::Database(format!("writer failed to start: {error}")))?;
+            let writer = StorageWriter {
+                store: store.clone(),
+                sink: sink.clone(),
+            };
+            let (actor, _handle) = Actor::spawn(None, writer, ()).await.map_err(|error| {
+                StorageError::Database(format!("writer failed to start: {error}"))
+            })?;
             refs.push(actor);
         }
         Ok(WriterPool { shards: refs })
@@ -95,7 +100,12 @@ impl WriterPool {
     /// Hands over the writes and waits until they are durable.
     pub async fn write(&self, key: WriteKey, writes: Vec<Write>) -> Result<(), StorageError> {
         let (done, durable) = oneshot::channel();
-        self.submit(WriteRequest { key, writes, done: Some(done), on_failure: None })?;
+        self.submit(WriteRequest {
+            key,
+            writes,
+            done: Some(done),
+            on_failure: None,
+        })?;
         match durable.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(error)) => Err(StorageError::Database(error.to_string())),
@@ -130,7 +140,11 @@ impl Actor for StorageWriter {
     type State = Pending;
     type Arguments = ();
 
-    async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<Pending, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<Self::Msg>,
+        _: (),
+    ) -> Result<Pending, ActorProcessingErr> {
         Ok(Pending::default())
     }
 
@@ -159,7 +173,11 @@ impl Actor for StorageWriter {
         Ok(())
     }
 
-    async fn post_stop(&self, _: ActorRef<Self::Msg>, pending: &mut Pending) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        _: ActorRef<Self::Msg>,
+        pending: &mut Pending,
+    ) -> Result<(), ActorProcessingErr> {
         self.flush(pending).await;
         Ok(())
     }
@@ -173,7 +191,10 @@ impl StorageWriter {
         if requests.is_empty() {
             return;
         }
-        let writes: Vec<&Write> = requests.iter().flat_map(|request| &request.writes).collect();
+        let writes: Vec<&Write> = requests
+            .iter()
+            .flat_map(|request| &request.writes)
+            .collect();
         let started = std::time::Instant::now();
         let outcome = self.store.commit(&writes).await;
         tracing::debug!(

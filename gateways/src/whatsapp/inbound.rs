@@ -24,7 +24,9 @@ use thiserror::Error;
 pub const WHATSAPP_OBJECT: &str = "whatsapp_business_account";
 
 /// The change `field` that carries messages and delivery reports. Other fields are account
-/// events (template reviews, quality ratings...) that do not concern conversations.
+/// events (template reviews, quality ratings...) that do not concern conversations. A change
+/// without a `field` is read as a messages change: ignoring it could drop customer messages
+/// while telling Meta they were received.
 const MESSAGES_FIELD: &str = "messages";
 
 /// What one webhook body carried for the inbox.
@@ -123,7 +125,11 @@ fn message_changes(
     let mut changes = Vec::new();
     for (entry_index, entry) in notification.entry.into_iter().enumerate() {
         for (change_index, change) in entry.changes.into_iter().enumerate() {
-            if change.field != MESSAGES_FIELD {
+            if change
+                .field
+                .as_deref()
+                .is_some_and(|field| field != MESSAGES_FIELD)
+            {
                 continue;
             }
             let path = format!("entry[{entry_index}].changes[{change_index}].value");
@@ -300,11 +306,11 @@ impl Mapped {
 /// whole change, which explain a body it could not fill in.
 fn map_body(body: &MessageBody, change_errors: &[WireError]) -> Mapped {
     // A message Meta reports errors for is one it could not deliver to us intact.
-    if let Some(error) = body.errors.first() {
-        return Mapped::unsupported(Some(error));
-    }
-    let mut mapped = map_known_type(body, change_errors)
-        .unwrap_or_else(|| Mapped::unsupported(change_errors.first()));
+    let mut mapped = match body.errors.first() {
+        Some(error) => Mapped::unsupported(Some(error)),
+        None => map_known_type(body, change_errors)
+            .unwrap_or_else(|| Mapped::unsupported(change_errors.first())),
+    };
     add_context(&mut mapped, body);
     mapped
 }
@@ -317,26 +323,11 @@ fn map_known_type(body: &MessageBody, change_errors: &[WireError]) -> Option<Map
             .text
             .as_ref()
             .map(|text| Mapped::text(text.body.clone())),
-        "image" => body
-            .image
-            .as_ref()
-            .map(|media| media.to_mapped(FileType::Image)),
-        "sticker" => body
-            .sticker
-            .as_ref()
-            .map(|media| media.to_mapped(FileType::Image)),
-        "video" => body
-            .video
-            .as_ref()
-            .map(|media| media.to_mapped(FileType::Video)),
-        "audio" => body
-            .audio
-            .as_ref()
-            .map(|media| media.to_mapped(FileType::Audio)),
-        "document" => body
-            .document
-            .as_ref()
-            .map(|media| media.to_mapped(FileType::File)),
+        "image" => media(body.image.as_ref(), FileType::Image),
+        "sticker" => media(body.sticker.as_ref(), FileType::Image),
+        "video" => media(body.video.as_ref(), FileType::Video),
+        "audio" => media(body.audio.as_ref(), FileType::Audio),
+        "document" => media(body.document.as_ref(), FileType::File),
         "location" => body.location.as_ref().map(Location::to_mapped),
         "contacts" => contact_cards(body.contacts.as_deref()?),
         "interactive" => body.interactive.as_ref()?.to_mapped(),
@@ -362,6 +353,11 @@ fn add_context(mapped: &mut Mapped, body: &MessageBody) {
     if let Some(referral) = &body.referral {
         mapped.set("referral", referral.clone());
     }
+}
+
+/// A media attachment of kind `file_type`; `None` when the media part is missing.
+fn media(media: Option<&Media>, file_type: FileType) -> Option<Mapped> {
+    media.map(|media| media.to_mapped(file_type))
 }
 
 /// One contact attachment per shared card; `None` for an empty list.
@@ -399,8 +395,7 @@ struct Entry {
 #[derive(Deserialize)]
 struct Change {
     /// What kind of change it is.
-    #[serde(default)]
-    field: String,
+    field: Option<String>,
     /// The change itself.
     #[serde(default)]
     value: Value,
@@ -1613,6 +1608,45 @@ mod tests {
         let batch = parse(&serde_json::to_vec(&body).unwrap(), NUMBER_ID).unwrap();
 
         assert_eq!(batch, WebhookBatch::default());
+    }
+
+    #[test]
+    fn a_change_without_a_field_is_read_as_messages() {
+        let value = json!({ "metadata": { "phone_number_id": NUMBER_ID },
+                            "messages": [{ "from": "1", "id": "wamid.x", "type": "text",
+                                           "text": { "body": "hi" } }] });
+        let body = json!({ "object": "whatsapp_business_account",
+                           "entry": [{ "changes": [{ "value": value }] }] });
+
+        let batch = parse(&serde_json::to_vec(&body).unwrap(), NUMBER_ID).unwrap();
+
+        assert_eq!(batch.messages[0].content.as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn every_other_corpus_file_is_refused_without_a_panic() {
+        let root = corpus::dir("");
+        let mut files = vec![root.clone()];
+        let mut checked = 0;
+
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                if path
+                    .file_name()
+                    .is_some_and(|name| name == "whatsapp_cloud")
+                {
+                    continue;
+                }
+                let entries = std::fs::read_dir(&path).unwrap();
+                files.extend(entries.map(|entry| entry.unwrap().path()));
+                continue;
+            }
+            let result = parse(&std::fs::read(&path).unwrap(), NUMBER_ID);
+
+            assert!(result.is_err(), "{path:?} was accepted: {result:?}");
+            checked += 1;
+        }
+        assert!(checked > 0, "no corpus file under {root:?}");
     }
 
     #[test]

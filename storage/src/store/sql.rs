@@ -98,7 +98,10 @@ pub(crate) struct Cells<'a> {
 impl Cells<'_> {
     /// An error about this row's table.
     pub(crate) fn corrupt(&self, reason: impl Into<String>) -> StorageError {
-        StorageError::Corrupt { table: self.table, reason: reason.into() }
+        StorageError::Corrupt {
+            table: self.table,
+            reason: reason.into(),
+        }
     }
 
     fn value(&self, column: &str) -> Result<&Value, StorageError> {
@@ -108,12 +111,15 @@ impl Cells<'_> {
     }
 
     fn wrong_type(&self, column: &str, expected: &str, found: &Value) -> StorageError {
-        self.corrupt(format!("column `{column}` holds {found:?}, expected {expected}"))
+        self.corrupt(format!(
+            "column `{column}` holds {found:?}, expected {expected}"
+        ))
     }
 
     /// A non-null integer.
     pub(crate) fn i64(&self, column: &str) -> Result<i64, StorageError> {
-        self.opt_i64(column)?.ok_or_else(|| self.corrupt(format!("column `{column}` is null")))
+        self.opt_i64(column)?
+            .ok_or_else(|| self.corrupt(format!("column `{column}` is null")))
     }
 
     /// A nullable integer.
@@ -125,19 +131,10 @@ impl Cells<'_> {
         }
     }
 
-    /// A nullable floating-point number (an integer cell widens).
-    pub(crate) fn opt_f64(&self, column: &str) -> Result<Option<f64>, StorageError> {
-        match self.value(column)? {
-            Value::Null => Ok(None),
-            Value::F64(value) => Ok(Some(*value)),
-            Value::I64(value) => Ok(Some(*value as f64)),
-            other => Err(self.wrong_type(column, "a number", other)),
-        }
-    }
-
     /// A non-null text.
     pub(crate) fn text(&self, column: &str) -> Result<String, StorageError> {
-        self.opt_text(column)?.ok_or_else(|| self.corrupt(format!("column `{column}` is null")))
+        self.opt_text(column)?
+            .ok_or_else(|| self.corrupt(format!("column `{column}` is null")))
     }
 
     /// A nullable text.
@@ -160,7 +157,10 @@ impl Cells<'_> {
     }
 
     /// A JSON document stored as text.
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T, StorageError> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &str,
+    ) -> Result<T, StorageError> {
         let text = self.text(column)?;
         serde_json::from_str(&text)
             .map_err(|error| self.corrupt(format!("column `{column}` is not valid JSON: {error}")))
@@ -195,13 +195,22 @@ pub(crate) struct Statement {
 impl Statement {
     /// A statement with its parameters.
     pub(crate) fn new(sql: impl Into<String>, params: Vec<Value>) -> Self {
-        Statement { sql: sql.into(), params, carries: Vec::new(), required: false }
+        Statement {
+            sql: sql.into(),
+            params,
+            carries: Vec::new(),
+            required: false,
+        }
     }
 
     /// Fills parameter `$param` (1-based, as written in the SQL) from `column` of the first row
     /// that statement `statement` of the same transaction returned.
     pub(crate) fn carry(mut self, param: usize, statement: usize, column: &'static str) -> Self {
-        self.carries.push(Carry { param: param - 1, statement, column });
+        self.carries.push(Carry {
+            param: param - 1,
+            statement,
+            column,
+        });
         self
     }
 
@@ -250,7 +259,10 @@ pub(crate) struct SqlBuilder {
 impl SqlBuilder {
     /// Starts with `sql`.
     pub(crate) fn new(sql: &str) -> Self {
-        SqlBuilder { sql: sql.to_owned(), params: Vec::new() }
+        SqlBuilder {
+            sql: sql.to_owned(),
+            params: Vec::new(),
+        }
     }
 
     /// Appends SQL text.
@@ -299,8 +311,8 @@ mod tests {
     fn a_carried_parameter_takes_the_earlier_statements_first_row() {
         let columns: Arc<[String]> = vec!["id".to_owned()].into();
         let earlier = vec![vec![Row::new(columns, vec![Value::I64(7)])]];
-        let statement = Statement::new("INSERT INTO t VALUES ($1, $2)", params![0_i64, "x"])
-            .carry(1, 0, "id");
+        let statement =
+            Statement::new("INSERT INTO t VALUES ($1, $2)", params![0_i64, "x"]).carry(1, 0, "id");
 
         let params = statement.bound_params(&earlier).unwrap();
 
@@ -310,7 +322,9 @@ mod tests {
     #[test]
     fn the_builder_numbers_placeholders_in_order() {
         let mut sql = SqlBuilder::new("SELECT 1 WHERE a = ");
-        sql.bind(1_i64).push(" AND b IN ").bind_tuple(params![2_i64, 3_i64]);
+        sql.bind(1_i64)
+            .push(" AND b IN ")
+            .bind_tuple(params![2_i64, 3_i64]);
 
         let (text, params) = sql.finish();
 

@@ -45,7 +45,10 @@ pub(crate) struct SqliteExecutor {
 impl SqliteExecutor {
     /// Opens (creating if needed) the database file and starts the threads.
     pub(crate) fn open(path: &Path) -> Result<Self, StorageError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|error| {
                 StorageError::Config(format!("cannot create {}: {error}", parent.display()))
             })?;
@@ -65,15 +68,29 @@ impl SqliteExecutor {
     }
 
     /// Runs a read-only query on a reader connection.
-    pub(crate) async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+    pub(crate) async fn query(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Row>, StorageError> {
         let sql = placeholders(sql);
-        run(&self.readers, move |connection| query_rows(connection, &sql, &params)).await
+        run(&self.readers, move |connection| {
+            query_rows(connection, &sql, &params)
+        })
+        .await
     }
 
     /// Runs one statement on the writer connection and returns the rows it produced.
-    pub(crate) async fn write(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>, StorageError> {
+    pub(crate) async fn write(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Row>, StorageError> {
         let sql = placeholders(sql);
-        run(&self.writer, move |connection| query_rows(connection, &sql, &params)).await
+        run(&self.writer, move |connection| {
+            query_rows(connection, &sql, &params)
+        })
+        .await
     }
 
     /// Runs one statement on the writer connection and returns how many rows it changed.
@@ -93,11 +110,17 @@ impl SqliteExecutor {
         &self,
         statements: Vec<Statement>,
     ) -> Result<Option<Vec<Vec<Row>>>, StorageError> {
-        run(&self.writer, move |connection| run_transaction(connection, statements)).await
+        run(&self.writer, move |connection| {
+            run_transaction(connection, statements)
+        })
+        .await
     }
 
     /// Applies the migrations not yet recorded, each in its own transaction.
-    pub(crate) async fn migrate(&self, migrations: &'static [Migration]) -> Result<(), StorageError> {
+    pub(crate) async fn migrate(
+        &self,
+        migrations: &'static [Migration],
+    ) -> Result<(), StorageError> {
         run(&self.writer, move |connection| {
             for migration in migrations {
                 apply_migration(connection, migration)?;
@@ -128,7 +151,9 @@ fn thread_gone() -> StorageError {
 
 fn open_writer(path: &Path) -> Result<Connection, StorageError> {
     let connection = Connection::open(path).map_err(|error| open_error(path, error))?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(database_error)?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .map_err(database_error)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     connection
         .execute_batch(
@@ -144,14 +169,20 @@ fn open_reader(path: &Path) -> Result<Connection, StorageError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let connection = Connection::open_with_flags(path, flags).map_err(|error| open_error(path, error))?;
-    connection.busy_timeout(BUSY_TIMEOUT).map_err(database_error)?;
+    let connection =
+        Connection::open_with_flags(path, flags).map_err(|error| open_error(path, error))?;
+    connection
+        .busy_timeout(BUSY_TIMEOUT)
+        .map_err(database_error)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 
 fn open_error(path: &Path, error: rusqlite::Error) -> StorageError {
-    StorageError::Config(format!("cannot open SQLite database {}: {error}", path.display()))
+    StorageError::Config(format!(
+        "cannot open SQLite database {}: {error}",
+        path.display()
+    ))
 }
 
 /// Starts the writer thread, which alone receives from its channel.
@@ -188,10 +219,20 @@ fn next_job(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Job> {
     queue.lock().ok()?.recv().ok()
 }
 
-fn query_rows(connection: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>, StorageError> {
+fn query_rows(
+    connection: &Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Row>, StorageError> {
     let mut statement = connection.prepare_cached(sql).map_err(database_error)?;
-    let columns: Arc<[String]> = statement.column_names().into_iter().map(str::to_owned).collect();
-    let mut rows = statement.query(rusqlite::params_from_iter(params)).map_err(database_error)?;
+    let columns: Arc<[String]> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(database_error)?;
     let mut result = Vec::new();
     while let Some(row) = rows.next().map_err(database_error)? {
         let cells = (0..columns.len())
@@ -251,7 +292,9 @@ fn apply_migration(connection: &mut Connection, migration: &Migration) -> Result
     if applied.is_some() {
         return Ok(());
     }
-    transaction.execute_batch(migration.sqlite).map_err(|error| migration.failed(error))?;
+    transaction
+        .execute_batch(migration.sqlite)
+        .map_err(|error| migration.failed(error))?;
     transaction
         .execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
@@ -306,7 +349,9 @@ pub(crate) fn database_error(error: rusqlite::Error) -> StorageError {
             || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY;
         if unique {
             let message = message.as_deref().unwrap_or("unique constraint");
-            let what = message.strip_prefix("UNIQUE constraint failed: ").unwrap_or(message);
+            let what = message
+                .strip_prefix("UNIQUE constraint failed: ")
+                .unwrap_or(message);
             return StorageError::Conflict(what.to_owned());
         }
     }
@@ -319,6 +364,9 @@ mod tests {
 
     #[test]
     fn placeholders_become_numbered_question_marks() {
-        assert_eq!(placeholders("a = $1 AND b = $12 AND c = '$'"), "a = ?1 AND b = ?12 AND c = '$'");
+        assert_eq!(
+            placeholders("a = $1 AND b = $12 AND c = '$'"),
+            "a = ?1 AND b = ?12 AND c = '$'"
+        );
     }
 }

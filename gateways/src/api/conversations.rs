@@ -1,0 +1,190 @@
+//! Conversations: listing, showing, assigning, changing status.
+
+use crate::api::inboxes::visible_inboxes;
+use crate::api::present;
+use crate::auth::{CurrentUser, member_role};
+use crate::error::{ApiError, JsonBody, OptionalJsonBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchyard_engine::conversation::{Conversation, ConversationStatus};
+use switchyard_engine::{AccountId, InboxId, UserId};
+use switchyard_storage::{AssigneeFilter, ConversationQuery, User};
+
+/// Conversations per page, as in Chatwoot.
+const PER_PAGE: u32 = 25;
+
+/// `GET /conversations` query.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    assignee_type: Option<String>,
+    #[serde(default)]
+    inbox_id: Option<i64>,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+/// Lists conversations with Chatwoot's filters and counts.
+pub async fn list(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(account_id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let account = AccountId(account_id);
+    let visible_inboxes = visible_inboxes(&state, &user, account).await?;
+    let status = match query.status.as_deref().unwrap_or("open") {
+        "all" => None,
+        other => Some(ConversationStatus::parse(other).map_err(|e| ApiError::BadRequest(e.to_string()))?),
+    };
+    let assignee = match query.assignee_type.as_deref().unwrap_or("all") {
+        "all" => AssigneeFilter::All,
+        "me" => AssigneeFilter::Me(user.id),
+        "unassigned" => AssigneeFilter::Unassigned,
+        "assigned" => AssigneeFilter::Assigned,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "assignee_type `{other}` is invalid; use me, unassigned, assigned or all"
+            )));
+        }
+    };
+    let request = ConversationQuery {
+        account_id: account,
+        viewer: user.id,
+        status,
+        assignee,
+        inbox_id: query.inbox_id.map(InboxId),
+        visible_inboxes,
+        page: query.page.unwrap_or(1).max(1),
+        per_page: PER_PAGE,
+    };
+    let page = state.store.list_conversations(&request).await?;
+    let mut payload = Vec::with_capacity(page.conversations.len());
+    for conversation in &page.conversations {
+        payload.push(present::conversation(&state, conversation).await?);
+    }
+    Ok(Json(json!({
+        "data": {
+            "meta": {
+                "mine_count": page.mine_count,
+                "assigned_count": page.assigned_count,
+                "unassigned_count": page.unassigned_count,
+                "all_count": page.all_count,
+            },
+            "payload": payload,
+        }
+    })))
+}
+
+/// Shows one conversation.
+pub async fn show(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    Ok(Json(present::conversation(&state, &conversation).await?))
+}
+
+/// A conversation of the account, by display id, that the user may see.
+pub async fn visible_conversation(
+    state: &AppState,
+    user: &User,
+    account: AccountId,
+    display_id: i64,
+) -> Result<Conversation, ApiError> {
+    let visible = visible_inboxes(state, user, account).await?;
+    let conversation = state.store.conversation_by_display_id(account, display_id).await?;
+    conversation
+        .filter(|conversation| visible.as_ref().is_none_or(|ids| ids.contains(&conversation.inbox_id)))
+        .ok_or_else(|| ApiError::NotFound("conversation".into()))
+}
+
+/// `POST …/assignments` body: `assignee_id` (null to unassign).
+#[derive(Debug, Deserialize)]
+pub struct AssignmentBody {
+    #[serde(default)]
+    assignee_id: Option<i64>,
+    #[serde(default)]
+    team_id: Option<i64>,
+}
+
+/// Assigns a conversation to an agent of the account, or unassigns it.
+pub async fn assign(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id)): Path<(i64, i64)>,
+    JsonBody(body): JsonBody<AssignmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    let account = AccountId(account_id);
+    let conversation = visible_conversation(&state, &user, account, display_id).await?;
+    if body.team_id.is_some() && body.assignee_id.is_none() {
+        return Err(ApiError::Unprocessable("team assignment is not supported yet".into()));
+    }
+    let agent = match body.assignee_id {
+        Some(id) => Some(account_agent(&state, account, UserId(id)).await?),
+        None => None,
+    };
+    let summary = agent.as_ref().map(|(agent, _)| agent.summary());
+    state.registry.assign(conversation.id, summary).await?;
+    match agent {
+        Some((agent, role)) => {
+            let availability = if state.registry.is_online(agent.id) { "online" } else { "offline" };
+            Ok(Json(present::agent(&agent, role, availability)))
+        }
+        None => Ok(Json(Value::Null)),
+    }
+}
+
+async fn account_agent(
+    state: &AppState,
+    account: AccountId,
+    id: UserId,
+) -> Result<(User, switchyard_engine::user::Role), ApiError> {
+    let agent = state.store.user(id).await?;
+    let role = state.store.role_of(account, id).await?;
+    match (agent, role) {
+        (Some(agent), Some(role)) => Ok((agent, role)),
+        _ => Err(ApiError::NotFound(format!("agent {id} in this account"))),
+    }
+}
+
+/// `POST …/toggle_status` body.
+#[derive(Debug, Default, Deserialize)]
+pub struct ToggleStatusBody {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Sets the status; with none given, toggles between open and resolved.
+pub async fn toggle_status(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id)): Path<(i64, i64)>,
+    OptionalJsonBody(body): OptionalJsonBody<ToggleStatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    let account = AccountId(account_id);
+    member_role(&state, &user, account).await?;
+    let conversation = visible_conversation(&state, &user, account, display_id).await?;
+    let requested = body.status;
+    let status = match requested.as_deref() {
+        Some(status) => ConversationStatus::parse(status).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
+        None if conversation.status == ConversationStatus::Open => ConversationStatus::Resolved,
+        None => ConversationStatus::Open,
+    };
+    let updated = state.registry.set_status(conversation.id, status).await?;
+    Ok(Json(json!({
+        "meta": {},
+        "payload": {
+            "success": true,
+            "conversation_id": updated.display_id,
+            "current_status": updated.status.as_str(),
+            "snoozed_until": null,
+        }
+    })))
+}

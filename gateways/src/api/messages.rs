@@ -1,0 +1,125 @@
+//! A conversation's messages: reading them, and agents writing replies and notes.
+
+use crate::api::conversations::visible_conversation;
+use crate::api::present;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, JsonBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchyard_actors::conversation::OutgoingDraft;
+use switchyard_engine::message::{ContentType, MAX_CONTENT_CHARS, MessageType};
+use switchyard_engine::{AccountId, MessageId};
+use switchyard_storage::MessagePage;
+
+/// Messages in the latest page and in a `before` page, as in Chatwoot.
+const PAGE: u32 = 20;
+/// Messages in an `after` page, as in Chatwoot.
+const AFTER_PAGE: u32 = 100;
+
+/// `GET …/messages` query.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+/// Lists messages, oldest first within the page: the latest page, or the page just before
+/// or after a message id.
+pub async fn list(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id)): Path<(i64, i64)>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let page = match (query.before, query.after) {
+        (Some(id), _) => MessagePage::Before { id: MessageId(id), limit: PAGE },
+        (None, Some(id)) => MessagePage::After { id: MessageId(id), limit: AFTER_PAGE },
+        (None, None) => MessagePage::Latest { limit: PAGE },
+    };
+    let messages = state.store.messages(conversation.id, page).await?;
+    let mut payload = Vec::with_capacity(messages.len());
+    for message in &messages {
+        payload.push(present::message(&state, &conversation, message).await?);
+    }
+    let rendered = present::conversation(&state, &conversation).await?;
+    Ok(Json(json!({
+        "meta": {
+            "labels": [],
+            "additional_attributes": rendered["additional_attributes"],
+            "contact": rendered["meta"]["sender"],
+            "assignee": rendered["meta"]["assignee"],
+            "agent_last_seen_at": rendered["agent_last_seen_at"],
+            "assignee_last_seen_at": rendered["assignee_last_seen_at"],
+        },
+        "payload": payload,
+    })))
+}
+
+/// `POST …/messages` body.
+#[derive(Debug, Deserialize)]
+pub struct NewMessageBody {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    message_type: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    content_attributes: Option<Value>,
+    #[serde(default)]
+    echo_id: Option<String>,
+}
+
+/// An agent's reply (delivered on the customer's channel) or private note (kept inside).
+pub async fn create(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id)): Path<(i64, i64)>,
+    JsonBody(body): JsonBody<NewMessageBody>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let content = validated_content(body.content)?;
+    let message_type = body.message_type.as_deref().unwrap_or("outgoing");
+    if MessageType::parse(message_type).ok() != Some(MessageType::Outgoing) {
+        return Err(ApiError::Unprocessable(format!(
+            "message_type `{message_type}` is not supported here; agents send outgoing messages"
+        )));
+    }
+    let content_type = match body.content_type.as_deref() {
+        Some(name) => ContentType::parse(name).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
+        None => ContentType::Text,
+    };
+    let draft = OutgoingDraft {
+        sender: user.summary(),
+        content,
+        private: body.private,
+        content_type,
+        content_attributes: body.content_attributes.unwrap_or_else(|| json!({})),
+        echo_id: body.echo_id,
+    };
+    let message = state.registry.reply(conversation.id, draft).await?;
+    let conversation = state.registry.snapshot(conversation.id).await?;
+    Ok(Json(present::message(&state, &conversation, &message).await?))
+}
+
+/// Checks a message's text: present, not blank, not over Chatwoot's length limit.
+pub fn validated_content(content: Option<String>) -> Result<String, ApiError> {
+    let content = content.unwrap_or_default();
+    if content.trim().is_empty() {
+        return Err(ApiError::Unprocessable("content must not be empty".into()));
+    }
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return Err(ApiError::Unprocessable(format!(
+            "content is longer than {MAX_CONTENT_CHARS} characters"
+        )));
+    }
+    Ok(content)
+}

@@ -1,0 +1,191 @@
+//! `/cable`: the ActionCable protocol, as Chatwoot's dashboard and SDKs speak it.
+//!
+//! The socket task reads client commands and writes frames; events reach it through an
+//! [`AgentSession`] actor, which filters them by what the agent may see and puts them in a
+//! bounded outbox. When the outbox overflows the session stops, the outbox closes, and this
+//! task closes the socket: a slow client is disconnected rather than buffered without bound.
+//!
+//! LIMITATION: only agent subscriptions (`pubsub_token` of a user) are accepted; contact-side
+//! subscriptions (a contact inbox's token) are refused for now.
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use ractor::{Actor, ActorRef};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::Duration;
+use switchyard_actors::session::{AgentSession, SessionArguments, SessionMessage, Visibility};
+use switchyard_engine::user::Role;
+use switchyard_engine::{AccountId, UserId};
+use tokio::sync::mpsc;
+
+/// Frames that may wait for a slow client before it is disconnected.
+const OUTBOX_FRAMES: usize = 1_024;
+/// How often the server pings, as ActionCable does.
+const PING_INTERVAL: Duration = Duration::from_secs(3);
+
+/// The `/cable` route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/cable", get(upgrade))
+}
+
+async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.protocols(["actioncable-v1-json"]).on_upgrade(move |socket| serve_socket(socket, state))
+}
+
+/// A client command frame.
+#[derive(Debug, Deserialize)]
+struct Command {
+    command: String,
+    #[serde(default)]
+    identifier: String,
+}
+
+/// The identifier of a `RoomChannel` subscription (itself a JSON string in the frame).
+#[derive(Debug, Deserialize)]
+struct RoomIdentifier {
+    channel: String,
+    pubsub_token: String,
+    #[serde(default)]
+    account_id: Option<serde_json::Value>,
+    #[serde(default)]
+    user_id: Option<serde_json::Value>,
+}
+
+/// One socket's connection state.
+struct Connection {
+    state: AppState,
+    outbox: mpsc::Sender<String>,
+    session: Option<ActorRef<SessionMessage>>,
+}
+
+async fn serve_socket(mut socket: WebSocket, state: AppState) {
+    let (outbox, mut frames) = mpsc::channel::<String>(OUTBOX_FRAMES);
+    let mut connection = Connection { state, outbox: outbox.clone(), session: None };
+    if socket.send(Message::text(json!({ "type": "welcome" }).to_string())).await.is_err() {
+        return;
+    }
+    drop(outbox);
+    let mut ping = tokio::time::interval(PING_INTERVAL);
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = connection.command(text.as_str()).await {
+                        if socket.send(Message::text(reply)).await.is_err() { break; }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            frame = frames.recv(), if connection.session.is_some() => match frame {
+                Some(frame) => if socket.send(Message::text(frame)).await.is_err() { break; },
+                // The session stopped (the client was too slow): close the socket.
+                None => break,
+            },
+            _ = ping.tick() => {
+                let now = switchyard_engine::Timestamp::now().unix_seconds();
+                let frame = json!({ "type": "ping", "message": now }).to_string();
+                if socket.send(Message::text(frame)).await.is_err() { break; }
+            }
+        }
+    }
+    if let Some(session) = connection.session {
+        session.stop(Some("socket closed".into()));
+    }
+}
+
+impl Connection {
+    /// Handles one client command; returns the frame to answer with, if any.
+    async fn command(&mut self, text: &str) -> Option<String> {
+        let command: Command = serde_json::from_str(text).ok()?;
+        match command.command.as_str() {
+            "subscribe" => {
+                let confirmed = self.subscribe(&command.identifier).await;
+                let kind = if confirmed { "confirm_subscription" } else { "reject_subscription" };
+                Some(json!({ "identifier": command.identifier, "type": kind }).to_string())
+            }
+            // Presence heartbeats (`update_presence`) need no answer: an open socket is presence.
+            _ => None,
+        }
+    }
+
+    async fn subscribe(&mut self, identifier: &str) -> bool {
+        match self.try_subscribe(identifier).await {
+            Ok(()) => true,
+            Err(reason) => {
+                tracing::debug!(reason = %reason, "cable subscription rejected");
+                false
+            }
+        }
+    }
+
+    async fn try_subscribe(&mut self, identifier: &str) -> Result<(), String> {
+        let room: RoomIdentifier = serde_json::from_str(identifier).map_err(|e| e.to_string())?;
+        if room.channel != "RoomChannel" {
+            return Err(format!("unknown channel {}", room.channel));
+        }
+        let store = &self.state.store;
+        let user = store
+            .user_by_pubsub_token(&room.pubsub_token)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("unknown pubsub_token")?;
+        if room.user_id.as_ref().and_then(as_i64).is_some_and(|id| UserId(id) != user.id) {
+            return Err("user_id does not match the pubsub_token".into());
+        }
+        let accounts = match room.account_id.as_ref().and_then(as_i64) {
+            Some(account) => vec![AccountId(account)],
+            None => store
+                .accounts_of_user(user.id)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(account, _)| account.id)
+                .collect(),
+        };
+        for account in accounts {
+            let visibility = self.visibility(account, user.id).await?;
+            let session = self.session(user.id).await?;
+            let watch = SessionMessage::Watch { account, visibility, identifier: identifier.to_owned() };
+            session.cast(watch).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn visibility(&self, account: AccountId, user: UserId) -> Result<Visibility, String> {
+        let store = &self.state.store;
+        match store.role_of(account, user).await.map_err(|e| e.to_string())? {
+            Some(Role::Administrator) => Ok(Visibility::AllInboxes),
+            Some(Role::Agent) => {
+                let inboxes = store.inboxes_of_member(account, user).await.map_err(|e| e.to_string())?;
+                Ok(Visibility::Inboxes(inboxes.into_iter().collect::<HashSet<_>>()))
+            }
+            None => Err("not a member of the account".into()),
+        }
+    }
+
+    /// The socket's session actor, started on the first subscription.
+    async fn session(&mut self, user: UserId) -> Result<ActorRef<SessionMessage>, String> {
+        if let Some(session) = &self.session {
+            return Ok(session.clone());
+        }
+        let arguments = SessionArguments {
+            user,
+            outbox: self.outbox.clone(),
+            presence: self.state.registry.presence().clone(),
+        };
+        let (session, _) = Actor::spawn(None, AgentSession, arguments).await.map_err(|e| e.to_string())?;
+        self.session = Some(session.clone());
+        Ok(session)
+    }
+}
+
+fn as_i64(value: &serde_json::Value) -> Option<i64> {
+    value.as_i64().or_else(|| value.as_str()?.parse().ok())
+}

@@ -1,0 +1,92 @@
+//! Outbound provider clients: how a reply leaves on each channel.
+//!
+//! - API channel: the reply is POSTed to the inbox's `webhook_url` as a `message_created`
+//!   event, as Chatwoot does.
+//! - WhatsApp Cloud: the reply is sent to Meta's `/{phone_number_id}/messages` with the
+//!   inbox's Bearer token; Meta's message id becomes the message's `source_id`.
+
+use crate::whatsapp::outbound;
+use std::time::Duration;
+use switchyard_actors::delivery::{DeliveryError, DeliveryFuture, DeliveryJob, Deliverer};
+use switchyard_engine::channel::{ApiChannel, Channel, WhatsappChannel};
+
+/// How long one delivery attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Delivers replies over HTTP to each provider.
+#[derive(Clone, Debug)]
+pub struct ProviderDeliverer {
+    client: reqwest::Client,
+    whatsapp_api_base: String,
+}
+
+impl ProviderDeliverer {
+    /// A deliverer sending WhatsApp messages to `whatsapp_api_base` (Meta's Graph API host).
+    pub fn new(whatsapp_api_base: String) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build()?;
+        Ok(ProviderDeliverer { client, whatsapp_api_base })
+    }
+
+    async fn deliver_api(&self, channel: &ApiChannel, job: &DeliveryJob) -> Result<Option<String>, DeliveryError> {
+        if channel.webhook_url.is_empty() {
+            return Ok(None);
+        }
+        let response = self
+            .client
+            .post(&channel.webhook_url)
+            .json(&job.webhook_payload)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(None);
+        }
+        Err(DeliveryError {
+            message: format!("webhook answered {status}"),
+            retryable: outbound::is_retryable_status(status.as_u16()),
+        })
+    }
+
+    async fn deliver_whatsapp(&self, channel: &WhatsappChannel, job: &DeliveryJob) -> Result<Option<String>, DeliveryError> {
+        let url = outbound::send_url(&self.whatsapp_api_base, outbound::GRAPH_API_VERSION, &channel.phone_number_id);
+        let content = job.message.content.as_deref().unwrap_or_default();
+        let body = outbound::text_message_body(&job.recipient, content, job.reply_to.as_deref());
+        let response = self
+            .client
+            .post(url)
+            .bearer_auth(channel.api_key.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(network_error)?;
+        match outbound::parse_send_response(&bytes) {
+            Ok(id) if status.is_success() => Ok(Some(id)),
+            Ok(_) => Err(DeliveryError {
+                message: format!("WhatsApp answered {status}"),
+                retryable: outbound::is_retryable_status(status.as_u16()),
+            }),
+            Err(error) => Err(DeliveryError {
+                message: error.to_string(),
+                retryable: error.is_retryable() || outbound::is_retryable_status(status.as_u16()),
+            }),
+        }
+    }
+}
+
+impl Deliverer for ProviderDeliverer {
+    fn deliver<'a>(&'a self, job: &'a DeliveryJob) -> DeliveryFuture<'a> {
+        Box::pin(async move {
+            match &job.inbox.channel {
+                Channel::Api(channel) => self.deliver_api(channel, job).await,
+                Channel::Whatsapp(channel) => self.deliver_whatsapp(channel, job).await,
+            }
+        })
+    }
+}
+
+fn network_error(error: reqwest::Error) -> DeliveryError {
+    DeliveryError { message: format!("provider unreachable: {error}"), retryable: true }
+}

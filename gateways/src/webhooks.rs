@@ -1,0 +1,16 @@
+//! Provider webhook gateways: one route per provider, each verifying the provider's
+//! signature before anything else is read.
+
+pub mod whatsapp;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::routing::get;
+
+/// The webhook routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/webhooks/whatsapp/{phone_number}",
+        get(whatsapp::verify_subscription).post(whatsapp::receive),
+    )
+}

@@ -1,0 +1,117 @@
+//! Start-up and shutdown of a node, in order.
+//!
+//! Start: storage (migrated), writers, actors, then the listener — so nothing is accepted
+//! before it can be stored. Shutdown: stop accepting, finish requests in flight, stop the
+//! actors (each commits what it holds), stop the writers (each commits what it has queued).
+
+use crate::config::Config;
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_actors::{EventBus, Presence, Registry, RegistryConfig};
+use switchyard_gateways::deliver::ProviderDeliverer;
+use switchyard_gateways::{AppState, GatewayConfig};
+use switchyard_storage::{Store, StoreConfig, WriterPool};
+use tokio::net::TcpListener;
+
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines on stderr.
+pub(crate) fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if let StoreConfig::Sqlite { .. } = &config.store {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&config.store).await.context("cannot open the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+/// `switchyard migrate`.
+pub(crate) async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    tracing::info!(database = store.backend_name(), "migrations applied");
+    Ok(())
+}
+
+/// `switchyard serve`.
+pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let store = open_store(&config).await?;
+    if config.redis_url.is_some() {
+        // LIMITATION: Redis is accepted for forward compatibility; one node keeps presence
+        // and the event bus in memory and does not connect to it.
+        tracing::warn!("redis_url is set but not used by a single node yet");
+    }
+    let shards = match config.store {
+        StoreConfig::Sqlite { .. } => 1,
+        StoreConfig::Postgres { .. } => 4,
+    };
+    let bus = EventBus::new();
+    let sink_bus = bus.clone();
+    let writers = WriterPool::start(store.clone(), shards, Arc::new(move |events| sink_bus.publish(events)))
+        .await
+        .context("cannot start the storage writers")?;
+    let deliverer = ProviderDeliverer::new(config.whatsapp_api_base.clone())
+        .context("cannot build the outbound HTTP client")?;
+    let registry_config = RegistryConfig {
+        conversation_idle: Duration::from_secs(config.conversation_idle_seconds),
+        ..RegistryConfig::default()
+    };
+    let registry = Registry::start(store.clone(), writers.clone(), Presence::new(), Arc::new(deliverer), registry_config)
+        .await
+        .context("cannot start the actor system")?;
+    let state = AppState {
+        registry: registry.clone(),
+        store: store.clone(),
+        config: GatewayConfig { platform_token: config.platform_token.clone(), max_body_bytes: config.max_body_bytes },
+        metrics: Some(metrics),
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().context("cannot read the listening address")?;
+    tracing::info!(server.addr = %address, database = store.backend_name(), "listening");
+    // Tests and scripts read the chosen port from this line.
+    println!("switchyard listening on http://{address}");
+    switchyard_gateways::serve(listener, state, shutdown_signal()).await.context("server failed")?;
+    tracing::info!("draining actors");
+    registry.shutdown().await;
+    writers.stop();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

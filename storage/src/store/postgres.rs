@@ -1,0 +1,344 @@
+//! The PostgreSQL backend: a bb8 pool of tokio-postgres connections.
+//!
+//! A transaction's statements are sent pipelined: each distinct SQL text is prepared once
+//! (all prepares in flight together), then every statement is sent without waiting for the one
+//! before it to answer. The server still runs them one after the other, in the order they were
+//! sent, but a batch of hundreds of writes costs a handful of round trips instead of hundreds.
+
+use super::migrations::Migration;
+use super::sql::{Row, Statement, Value};
+use crate::StorageError;
+use bb8::{Pool, RunError};
+use bb8_postgres::PostgresConnectionManager;
+use bytes::BytesMut;
+use futures::future::try_join_all;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::Arc;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, Transaction};
+
+/// The advisory lock key every node takes while migrating, so that only one applies a given
+/// migration and the others then see it recorded. (The bytes spell "swyd-mig".)
+const MIGRATION_LOCK: i64 = 0x7377_7964_2d6d_6967;
+
+type Manager = PostgresConnectionManager<NoTls>;
+
+/// The connection pool.
+pub(crate) struct PostgresExecutor {
+    pool: Pool<Manager>,
+}
+
+impl PostgresExecutor {
+    /// Builds the pool and opens one connection to prove the server answers.
+    pub(crate) async fn connect(url: &str, pool_size: u32) -> Result<Self, StorageError> {
+        if pool_size == 0 {
+            return Err(StorageError::Config(
+                "the PostgreSQL pool size must be at least 1".into(),
+            ));
+        }
+        let manager = Manager::new_from_stringlike(url, NoTls)
+            .map_err(|error| StorageError::Config(format!("invalid PostgreSQL URL: {error}")))?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .build(manager)
+            .await
+            .map_err(postgres_error)?;
+        let executor = PostgresExecutor { pool };
+        executor.query("SELECT 1", Vec::new()).await?;
+        Ok(executor)
+    }
+
+    /// Runs a query on a pooled connection.
+    pub(crate) async fn query(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Row>, StorageError> {
+        let connection = self.pool.get().await.map_err(pool_error)?;
+        let rows = connection
+            .query(sql, &references(&params))
+            .await
+            .map_err(postgres_error)?;
+        rows.iter().map(row).collect()
+    }
+
+    /// Runs one statement and returns how many rows it changed.
+    pub(crate) async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
+        let connection = self.pool.get().await.map_err(pool_error)?;
+        connection
+            .execute(sql, &references(&params))
+            .await
+            .map_err(postgres_error)
+    }
+
+    /// Runs the statements in one transaction, in order. `None` when a required statement
+    /// returned no row and the transaction was rolled back.
+    pub(crate) async fn transaction(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<Option<Vec<Vec<Row>>>, StorageError> {
+        let mut connection = self.pool.get().await.map_err(pool_error)?;
+        let transaction = connection.transaction().await.map_err(postgres_error)?;
+        let results = if statements
+            .iter()
+            .any(|statement| !statement.carries.is_empty())
+        {
+            run_in_sequence(&transaction, &statements).await?
+        } else {
+            run_pipelined(&transaction, &statements).await?
+        };
+        let complete = statements
+            .iter()
+            .zip(&results)
+            .all(|(statement, rows)| !statement.required || !rows.is_empty());
+        if !complete {
+            transaction.rollback().await.map_err(postgres_error)?;
+            return Ok(None);
+        }
+        transaction.commit().await.map_err(postgres_error)?;
+        Ok(Some(results))
+    }
+
+    /// Applies the migrations not yet recorded, each in its own transaction, under an advisory
+    /// lock so that nodes starting together do not apply one twice.
+    pub(crate) async fn migrate(
+        &self,
+        migrations: &'static [Migration],
+    ) -> Result<(), StorageError> {
+        let mut connection = self.pool.get().await.map_err(pool_error)?;
+        for migration in migrations {
+            let transaction = connection.transaction().await.map_err(postgres_error)?;
+            if apply_migration(&transaction, migration).await? {
+                transaction.commit().await.map_err(postgres_error)?;
+                tracing::info!(migration.version = migration.version, "migration applied");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Applies one migration inside `transaction`; false when it was already applied.
+async fn apply_migration(
+    transaction: &Transaction<'_>,
+    migration: &Migration,
+) -> Result<bool, StorageError> {
+    // The lock is released by the transaction's end, commit or rollback.
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(postgres_error)?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY,
+                 applied_at BIGINT NOT NULL
+             )",
+        )
+        .await
+        .map_err(postgres_error)?;
+    let applied = transaction
+        .query_opt(
+            "SELECT version FROM schema_migrations WHERE version = $1",
+            &[&migration.version],
+        )
+        .await
+        .map_err(postgres_error)?;
+    if applied.is_some() {
+        return Ok(false);
+    }
+    transaction
+        .batch_execute(migration.postgres)
+        .await
+        .map_err(|error| migration.failed(error))?;
+    let now = switchyard_engine::Timestamp::now().0;
+    transaction
+        .execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[&migration.version, &now],
+        )
+        .await
+        .map_err(postgres_error)?;
+    Ok(true)
+}
+
+/// Runs statements one after the other, for transactions whose later statements need values
+/// returned by earlier ones.
+async fn run_in_sequence(
+    transaction: &Transaction<'_>,
+    statements: &[Statement],
+) -> Result<Vec<Vec<Row>>, StorageError> {
+    let mut results = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let params = statement.bound_params(&results)?;
+        let rows = transaction
+            .query(statement.sql.as_str(), &references(&params))
+            .await
+            .map_err(postgres_error)?;
+        results.push(rows.iter().map(row).collect::<Result<Vec<_>, _>>()?);
+        if statement.required && results.last().is_some_and(Vec::is_empty) {
+            break;
+        }
+    }
+    Ok(results)
+}
+
+/// Prepares each distinct SQL text once, then sends every statement before reading any answer.
+///
+/// tokio-postgres writes a prepared statement's request to the connection the first time its
+/// future is polled, and `try_join_all` first-polls its futures in the order given, so the
+/// server receives (and runs) the statements in order.
+async fn run_pipelined(
+    transaction: &Transaction<'_>,
+    statements: &[Statement],
+) -> Result<Vec<Vec<Row>>, StorageError> {
+    let mut texts: Vec<&str> = statements
+        .iter()
+        .map(|statement| statement.sql.as_str())
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    let prepared = try_join_all(texts.iter().map(|text| transaction.prepare(text)))
+        .await
+        .map_err(postgres_error)?;
+    let prepared: HashMap<&str, tokio_postgres::Statement> =
+        texts.into_iter().zip(prepared).collect();
+
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = statements
+        .iter()
+        .map(|statement| references(&statement.params))
+        .collect();
+    let queries = statements.iter().zip(&params).map(|(statement, params)| {
+        let prepared = &prepared[statement.sql.as_str()];
+        transaction.query(prepared, params)
+    });
+    let answers = try_join_all(queries).await.map_err(postgres_error)?;
+    answers
+        .iter()
+        .map(|rows| rows.iter().map(row).collect())
+        .collect()
+}
+
+fn references(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|value| value as &(dyn ToSql + Sync))
+        .collect()
+}
+
+/// Reads a row by its columns' types.
+fn row(row: &tokio_postgres::Row) -> Result<Row, StorageError> {
+    let columns: Arc<[String]> = row
+        .columns()
+        .iter()
+        .map(|column| column.name().to_owned())
+        .collect();
+    let cells = (0..columns.len())
+        .map(|index| cell(row, index))
+        .collect::<Result<_, _>>()?;
+    Ok(Row::new(columns, cells))
+}
+
+fn cell(row: &tokio_postgres::Row, index: usize) -> Result<Value, StorageError> {
+    let column = &row.columns()[index];
+    let value = match *column.type_() {
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(index)
+            .map(|cell| cell.map(Value::I64)),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(index)
+            .map(|cell| cell.map(|v| Value::I64(v.into()))),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(index)
+            .map(|cell| cell.map(|v| Value::I64(v.into()))),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(index)
+            .map(|cell| cell.map(Value::F64)),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(index)
+            .map(|cell| cell.map(|v| Value::F64(v.into()))),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(index)
+            .map(|cell| cell.map(Value::Bool)),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => row
+            .try_get::<_, Option<String>>(index)
+            .map(|cell| cell.map(Value::Text)),
+        ref other => {
+            return Err(StorageError::Corrupt {
+                table: "(query result)",
+                reason: format!("column `{}` has unsupported type {other}", column.name()),
+            });
+        }
+    };
+    value
+        .map(|cell| cell.unwrap_or(Value::Null))
+        .map_err(postgres_error)
+}
+
+impl ToSql for Value {
+    /// Encodes the value as the type the server inferred for its placeholder: an integer may
+    /// go into any integer or float column, text into any text column, `NULL` anywhere.
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match (self, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::I64(value), &Type::INT4) => i32::try_from(*value)?.to_sql(ty, out),
+            (Value::I64(value), &Type::INT2) => i16::try_from(*value)?.to_sql(ty, out),
+            (Value::I64(value), &Type::FLOAT8) => (*value as f64).to_sql(ty, out),
+            (Value::I64(value), _) => value.to_sql(ty, out),
+            (Value::F64(value), &Type::FLOAT4) => (*value as f32).to_sql(ty, out),
+            (Value::F64(value), _) => value.to_sql(ty, out),
+            (Value::Text(value), _) => value.to_sql(ty, out),
+            (Value::Bool(value), _) => value.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Every value is checked against the actual type in `to_sql`, which reports a mismatch.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn pool_error(error: RunError<tokio_postgres::Error>) -> StorageError {
+    match error {
+        RunError::User(error) => postgres_error(error),
+        RunError::TimedOut => {
+            StorageError::Database("timed out waiting for a PostgreSQL connection".into())
+        }
+    }
+}
+
+/// Maps a tokio-postgres error: a broken uniqueness rule is a [`StorageError::Conflict`] naming
+/// the columns as SQLite does (`users.email`), anything else a [`StorageError::Database`].
+pub(crate) fn postgres_error(error: tokio_postgres::Error) -> StorageError {
+    if let Some(db) = error.as_db_error() {
+        if *db.code() == SqlState::UNIQUE_VIOLATION {
+            return StorageError::Conflict(conflict_target(db));
+        }
+    }
+    StorageError::Database(format!("postgres: {error}"))
+}
+
+/// `users.email` from a detail such as `Key (email)=(a@example.com) already exists.`
+fn conflict_target(db: &tokio_postgres::error::DbError) -> String {
+    let table = db.table().unwrap_or("table");
+    let columns = db
+        .detail()
+        .and_then(|detail| detail.strip_prefix("Key ("))
+        .and_then(|rest| rest.split_once(")=("))
+        .map(|(columns, _)| columns);
+    match columns {
+        Some(columns) => columns
+            .split(", ")
+            .map(|column| format!("{table}.{column}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => db.constraint().unwrap_or(table).to_owned(),
+    }
+}
