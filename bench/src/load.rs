@@ -75,13 +75,21 @@ impl LoadPlan {
     /// Send `total` requests numbered from `first`.
     pub(crate) fn count(first: u64, total: u64, concurrency: usize) -> Self {
         let limit = Limit::Count(total);
-        Self { first, limit, concurrency: concurrency.max(1) }
+        Self {
+            first,
+            limit,
+            concurrency: concurrency.max(1),
+        }
     }
 
     /// Send requests numbered from `first` until `duration` has passed.
     pub(crate) fn timed(first: u64, duration: Duration, concurrency: usize) -> Self {
         let limit = Limit::Duration(duration);
-        Self { first, limit, concurrency: concurrency.max(1) }
+        Self {
+            first,
+            limit,
+            concurrency: concurrency.max(1),
+        }
     }
 }
 
@@ -155,7 +163,9 @@ async fn work<S: RequestSource>(
         match send(source.request(&client, n)).await {
             Ok(()) => {
                 let micros = sent.elapsed().as_micros();
-                tally.latencies_us.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                tally
+                    .latencies_us
+                    .push(u32::try_from(micros).unwrap_or(u32::MAX));
             }
             Err(message) => tally.record_error(message),
         }
@@ -214,7 +224,14 @@ impl Report {
         }
         sorted_latencies_us.sort_unstable();
         let requests = sorted_latencies_us.len() as u64 + errors;
-        Self { requests, errors, error_samples, concurrency, elapsed, sorted_latencies_us }
+        Self {
+            requests,
+            errors,
+            error_samples,
+            concurrency,
+            elapsed,
+            sorted_latencies_us,
+        }
     }
 
     /// Completed requests (successful or not) per second of the run.

@@ -185,7 +185,10 @@ async fn measure<S: load::RequestSource>(args: &LoadArgs, source: S) -> anyhow::
         let warmup = LoadPlan::count(0, args.warmup, args.concurrency);
         let report = load::run(&client, &source, warmup).await;
         if report.errors > 0 {
-            eprintln!("warm-up: {} of {} requests failed", report.errors, report.requests);
+            eprintln!(
+                "warm-up: {} of {} requests failed",
+                report.errors, report.requests
+            );
             print_errors(&report);
         }
     }

@@ -65,7 +65,11 @@ impl WebhookSource {
             settings.target.trim_end_matches('/'),
             settings.phone
         );
-        Ok(Self { url, settings, signer })
+        Ok(Self {
+            url,
+            settings,
+            signer,
+        })
     }
 
     /// The JSON body of webhook `n`.
@@ -145,7 +149,10 @@ mod tests {
 
     #[test]
     fn webhooks_go_to_the_phone_numbers_route() {
-        assert_eq!(source().url, "http://127.0.0.1:3000/webhooks/whatsapp/+15550001111");
+        assert_eq!(
+            source().url,
+            "http://127.0.0.1:3000/webhooks/whatsapp/+15550001111"
+        );
     }
 
     #[test]
@@ -158,8 +165,14 @@ mod tests {
         let message = |value: &serde_json::Value| value["entry"][0]["changes"][0]["value"].clone();
         assert_eq!(message(&first)["messages"][0]["id"], "wamid.bench.run.1");
         assert_eq!(message(&fourth)["messages"][0]["id"], "wamid.bench.run.4");
-        assert_eq!(message(&first)["messages"][0]["from"], message(&fourth)["messages"][0]["from"]);
-        assert_eq!(message(&first)["metadata"]["display_phone_number"], "15550001111");
+        assert_eq!(
+            message(&first)["messages"][0]["from"],
+            message(&fourth)["messages"][0]["from"]
+        );
+        assert_eq!(
+            message(&first)["metadata"]["display_phone_number"],
+            "15550001111"
+        );
     }
 
     #[test]

@@ -51,6 +51,12 @@ impl ProviderDeliverer {
     async fn deliver_whatsapp(&self, channel: &WhatsappChannel, job: &DeliveryJob) -> Result<Option<String>, DeliveryError> {
         let url = outbound::send_url(&self.whatsapp_api_base, outbound::GRAPH_API_VERSION, &channel.phone_number_id);
         let content = job.message.content.as_deref().unwrap_or_default();
+        if content.chars().count() > outbound::MAX_TEXT_CHARS {
+            return Err(DeliveryError {
+                message: format!("WhatsApp text messages are limited to {} characters", outbound::MAX_TEXT_CHARS),
+                retryable: false,
+            });
+        }
         let body = outbound::text_message_body(&job.recipient, content, job.reply_to.as_deref());
         let response = self
             .client

@@ -23,20 +23,13 @@ mod corpus {
 
     /// The corpus folder `name` (`whatsapp_cloud`, `signatures`...).
     ///
-    /// The shared corpus lives next to the workspace (`../shared/corpus`); the workspace also
-    /// keeps a copy of some folders under `tests/corpus`, which a clean clone always has. A
-    /// missing corpus fails the test instead of skipping it, so a broken checkout cannot pass
-    /// for a green run.
+    /// The workspace keeps the corpus under `tests/corpus` (see its `SOURCES.md`). A missing
+    /// folder fails the test instead of skipping it, so a broken checkout cannot pass for a
+    /// green run.
     pub(super) fn dir(name: &str) -> PathBuf {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let candidates = [
-            manifest.join("../../shared/corpus").join(name),
-            manifest.join("../tests/corpus").join(name),
-        ];
-        match candidates.iter().find(|dir| dir.is_dir()) {
-            Some(dir) => dir.clone(),
-            None => panic!("the corpus folder `{name}` is missing; looked in {candidates:?}"),
-        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus").join(name);
+        assert!(dir.is_dir(), "the corpus folder {dir:?} is missing");
+        dir
     }
 
     /// The exact bytes of the corpus file `file` in folder `name`.

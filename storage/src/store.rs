@@ -129,6 +129,11 @@ impl Store {
     }
 
     /// Commits the writes in one transaction, in order.
+    ///
+    /// Writes of one kind are grouped into multi-row statements and repeated updates of one
+    /// row collapse to the last, with the same result as applying them one by one. A message
+    /// whose incoming provider id is already stored is skipped. One failing write (say, a
+    /// message for a conversation that does not exist) fails the whole transaction.
     pub async fn commit(&self, writes: &[&Write]) -> Result<(), StorageError> {
         let statements = commit::statements(writes)?;
         self.executor.transaction(statements).await.map(drop)
@@ -478,7 +483,7 @@ impl Store {
             return Ok(None);
         };
         let contact = first_row(&results, 0, "contacts", rows::contact)?;
-        let contact_inbox = first_row(&results, 1, "contact_inboxes", contact_inbox)?;
+        let contact_inbox = first_row(&results, 1, "contact_inboxes", returned_contact_inbox)?;
         Ok(Some((contact, contact_inbox)))
     }
 
@@ -839,7 +844,7 @@ fn first_row<T>(
 }
 
 /// Reads a contact inbox as its insert returned it.
-fn contact_inbox(row: &sql::Row) -> Result<ContactInbox, StorageError> {
+fn returned_contact_inbox(row: &sql::Row) -> Result<ContactInbox, StorageError> {
     let cells = row.reader("contact_inboxes");
     Ok(ContactInbox {
         id: cells.i64("id")?,

@@ -6,6 +6,9 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`), selected through the URL's
 //! `options=-csearch_path%3D...`; the schema is dropped when the test passes.
 
+// A test fails loudly at the first unexpected error; that is what `unwrap` is for here.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -86,17 +89,19 @@ async fn migrating_twice_is_a_no_op(store: Store) {
 async fn reserved_id_blocks_start_at_one_and_never_overlap(store: Store) {
     let first = store.reserve_ids(IdSequence::Message, 10).await.unwrap();
 
-    let blocks = futures::future::join_all(
-        (0..20).map(|_| store.reserve_ids(IdSequence::Message, 100)),
-    )
-    .await;
+    let blocks =
+        futures::future::join_all((0..20).map(|_| store.reserve_ids(IdSequence::Message, 100)))
+            .await;
 
     assert_eq!(first, 1..11);
     let mut blocks: Vec<_> = blocks.into_iter().map(Result::unwrap).collect();
     blocks.sort_by_key(|block| block.start);
     assert_eq!(blocks[0].start, 11);
     for pair in blocks.windows(2) {
-        assert_eq!(pair[0].end, pair[1].start, "blocks are disjoint and leave no gap");
+        assert_eq!(
+            pair[0].end, pair[1].start,
+            "blocks are disjoint and leave no gap"
+        );
     }
 }
 
@@ -112,18 +117,29 @@ async fn racing_resolutions_of_one_customer_create_one_contact(store: Store) {
     let racers = (0..20).map(|_| {
         let (store, profile) = (store.clone(), profile.clone());
         tokio::spawn(async move {
-            store.resolve_contact(fixture.account, fixture.inbox, &profile).await
+            store
+                .resolve_contact(fixture.account, fixture.inbox, &profile)
+                .await
         })
     });
     let results = futures::future::join_all(racers).await;
 
-    let results: Vec<(Contact, ContactInbox)> =
-        results.into_iter().map(|joined| joined.unwrap().unwrap()).collect();
+    let results: Vec<(Contact, ContactInbox)> = results
+        .into_iter()
+        .map(|joined| joined.unwrap().unwrap())
+        .collect();
     let contacts: HashSet<_> = results.iter().map(|(contact, _)| contact.id).collect();
     let contact_inboxes: HashSet<_> = results.iter().map(|(_, inbox)| inbox.id).collect();
     assert_eq!(contacts.len(), 1, "every racer got the same contact");
-    assert_eq!(contact_inboxes.len(), 1, "every racer got the same contact inbox");
-    let stored = store.contact_inbox(fixture.inbox, "15550001111").await.unwrap();
+    assert_eq!(
+        contact_inboxes.len(),
+        1,
+        "every racer got the same contact inbox"
+    );
+    let stored = store
+        .contact_inbox(fixture.inbox, "15550001111")
+        .await
+        .unwrap();
     assert_eq!(stored, Some(results[0].clone()));
     assert_eq!(results[0].0.name, "Ada");
     assert_eq!(results[0].1.pubsub_token.len(), 24);
@@ -133,24 +149,33 @@ async fn display_ids_count_from_one_in_each_account(store: Store) {
     let first = Fixture::new(&store).await;
     let second = Fixture::new(&store).await;
 
-    let created = futures::future::join_all(
-        (0..3).map(|_| store.create_conversation(&first.new_conversation())),
-    )
-    .await;
-    let other = store.create_conversation(&second.new_conversation()).await.unwrap();
+    let new = first.new_conversation();
+    let created = futures::future::join_all((0..3).map(|_| store.create_conversation(&new))).await;
+    let other = store
+        .create_conversation(&second.new_conversation())
+        .await
+        .unwrap();
 
-    let mut display_ids: Vec<i64> =
-        created.into_iter().map(|conversation| conversation.unwrap().display_id).collect();
+    let mut display_ids: Vec<i64> = created
+        .into_iter()
+        .map(|conversation| conversation.unwrap().display_id)
+        .collect();
     display_ids.sort_unstable();
     assert_eq!(display_ids, [1, 2, 3]);
     assert_eq!(other.display_id, 1);
-    let found = store.conversation_by_display_id(second.account, 1).await.unwrap();
+    let found = store
+        .conversation_by_display_id(second.account, 1)
+        .await
+        .unwrap();
     assert_eq!(found, Some(other));
 }
 
 async fn committed_messages_conversations_and_events_read_back_unchanged(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let mut conversation = store.create_conversation(&fixture.new_conversation()).await.unwrap();
+    let mut conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
     let agent = fixture.agent(&store).await;
     let rich = rich_message(&conversation, agent);
     let bare = Message {
@@ -166,7 +191,11 @@ async fn committed_messages_conversations_and_events_read_back_unchanged(store: 
         ..rich.clone()
     };
     change_every_field(&mut conversation, agent);
-    let event = event(&conversation, 1, json!({ "id": rich.id, "content": "hello", "n": 1.5 }));
+    let event = event(
+        &conversation,
+        1,
+        json!({ "id": rich.id, "content": "hello", "n": 1.5 }),
+    );
 
     let writes = [
         Write::InsertMessage(rich.clone()),
@@ -174,12 +203,21 @@ async fn committed_messages_conversations_and_events_read_back_unchanged(store: 
         Write::SaveConversation(conversation.clone()),
         Write::AppendEvent(event.clone()),
     ];
-    store.commit(&writes.iter().collect::<Vec<_>>()).await.unwrap();
+    store
+        .commit(&writes.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
 
     assert_eq!(store.message(rich.id).await.unwrap(), Some(rich.clone()));
     assert_eq!(store.message(bare.id).await.unwrap(), Some(bare));
-    assert_eq!(store.conversation(conversation.id).await.unwrap(), Some(conversation.clone()));
-    assert_eq!(store.events_after(conversation.id, 0, 10).await.unwrap(), vec![event]);
+    assert_eq!(
+        store.conversation(conversation.id).await.unwrap(),
+        Some(conversation.clone())
+    );
+    assert_eq!(
+        store.events_after(conversation.id, 0, 10).await.unwrap(),
+        vec![event]
+    );
 
     let mut updated = rich.clone();
     updated.status = MessageStatus::Read;
@@ -194,24 +232,45 @@ async fn committed_messages_conversations_and_events_read_back_unchanged(store: 
 
 async fn a_retried_incoming_message_is_stored_once(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let conversation = store.create_conversation(&fixture.new_conversation()).await.unwrap();
+    let conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
     let first = incoming(&conversation, fixture.contact, 1, 100, Some("wamid.same"));
     let retry_later = incoming(&conversation, fixture.contact, 2, 200, Some("wamid.same"));
     let retry_in_batch = incoming(&conversation, fixture.contact, 3, 300, Some("wamid.same"));
 
-    let batch = [Write::InsertMessage(first.clone()), Write::InsertMessage(retry_in_batch)];
-    store.commit(&batch.iter().collect::<Vec<_>>()).await.unwrap();
-    store.commit(&[&Write::InsertMessage(retry_later)]).await.unwrap();
+    let batch = [
+        Write::InsertMessage(first.clone()),
+        Write::InsertMessage(retry_in_batch),
+    ];
+    store
+        .commit(&batch.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
+    store
+        .commit(&[&Write::InsertMessage(retry_later)])
+        .await
+        .unwrap();
 
-    let stored = store.messages(conversation.id, MessagePage::Latest { limit: 10 }).await.unwrap();
+    let stored = store
+        .messages(conversation.id, MessagePage::Latest { limit: 10 })
+        .await
+        .unwrap();
     assert_eq!(stored, vec![first.clone()]);
-    let found = store.message_by_source_id(fixture.inbox, "wamid.same").await.unwrap();
+    let found = store
+        .message_by_source_id(fixture.inbox, "wamid.same")
+        .await
+        .unwrap();
     assert_eq!(found, Some(first));
 }
 
 async fn an_outgoing_message_may_share_a_provider_id_with_an_incoming_one(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let conversation = store.create_conversation(&fixture.new_conversation()).await.unwrap();
+    let conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
     let customer = incoming(&conversation, fixture.contact, 1, 100, Some("shared"));
     let reply = Message {
         message_type: MessageType::Outgoing,
@@ -219,41 +278,115 @@ async fn an_outgoing_message_may_share_a_provider_id_with_an_incoming_one(store:
         ..incoming(&conversation, fixture.contact, 2, 200, Some("shared"))
     };
 
-    let batch = [Write::InsertMessage(customer.clone()), Write::InsertMessage(reply.clone())];
-    store.commit(&batch.iter().collect::<Vec<_>>()).await.unwrap();
+    let batch = [
+        Write::InsertMessage(customer.clone()),
+        Write::InsertMessage(reply.clone()),
+    ];
+    store
+        .commit(&batch.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
 
-    let stored = store.messages(conversation.id, MessagePage::Latest { limit: 10 }).await.unwrap();
+    let stored = store
+        .messages(conversation.id, MessagePage::Latest { limit: 10 })
+        .await
+        .unwrap();
     assert_eq!(stored, vec![customer, reply]);
 }
 
 async fn message_pages_follow_created_at_then_id(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let conversation = store.create_conversation(&fixture.new_conversation()).await.unwrap();
-    let other = store.create_conversation(&fixture.new_conversation()).await.unwrap();
+    let conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
+    let other = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
     // (id, created_at): three messages share a timestamp, and ids do not follow time.
     let layout = [(6, 40), (1, 10), (4, 20), (2, 30), (5, 20), (3, 20)];
     let writes: Vec<Write> = layout
         .iter()
-        .map(|&(id, at)| Write::InsertMessage(incoming(&conversation, fixture.contact, id, at, None)))
-        .chain([Write::InsertMessage(incoming(&other, fixture.contact, 7, 25, None))])
+        .map(|&(id, at)| {
+            Write::InsertMessage(incoming(&conversation, fixture.contact, id, at, None))
+        })
+        .chain([Write::InsertMessage(incoming(
+            &other,
+            fixture.contact,
+            7,
+            25,
+            None,
+        ))])
         .collect();
-    store.commit(&writes.iter().collect::<Vec<_>>()).await.unwrap();
+    store
+        .commit(&writes.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
     let page = |page| {
         let store = store.clone();
         async move {
             let messages = store.messages(conversation.id, page).await.unwrap();
-            messages.iter().map(|message| message.id.0).collect::<Vec<_>>()
+            messages
+                .iter()
+                .map(|message| message.id.0)
+                .collect::<Vec<_>>()
         }
     };
 
-    assert_eq!(page(MessagePage::Latest { limit: 10 }).await, [1, 3, 4, 5, 2, 6]);
+    assert_eq!(
+        page(MessagePage::Latest { limit: 10 }).await,
+        [1, 3, 4, 5, 2, 6]
+    );
     assert_eq!(page(MessagePage::Latest { limit: 3 }).await, [5, 2, 6]);
-    assert_eq!(page(MessagePage::Before { id: MessageId(4), limit: 2 }).await, [1, 3]);
-    assert_eq!(page(MessagePage::Before { id: MessageId(5), limit: 2 }).await, [3, 4]);
-    assert_eq!(page(MessagePage::After { id: MessageId(3), limit: 2 }).await, [4, 5]);
-    assert_eq!(page(MessagePage::After { id: MessageId(6), limit: 2 }).await, Vec::<i64>::new());
-    assert_eq!(page(MessagePage::Before { id: MessageId(7), limit: 5 }).await, Vec::<i64>::new());
-    assert_eq!(page(MessagePage::After { id: MessageId(99), limit: 5 }).await, Vec::<i64>::new());
+    assert_eq!(
+        page(MessagePage::Before {
+            id: MessageId(4),
+            limit: 2
+        })
+        .await,
+        [1, 3]
+    );
+    assert_eq!(
+        page(MessagePage::Before {
+            id: MessageId(5),
+            limit: 2
+        })
+        .await,
+        [3, 4]
+    );
+    assert_eq!(
+        page(MessagePage::After {
+            id: MessageId(3),
+            limit: 2
+        })
+        .await,
+        [4, 5]
+    );
+    assert_eq!(
+        page(MessagePage::After {
+            id: MessageId(6),
+            limit: 2
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        page(MessagePage::Before {
+            id: MessageId(7),
+            limit: 5
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        page(MessagePage::After {
+            id: MessageId(99),
+            limit: 5
+        })
+        .await,
+        Vec::<i64>::new()
+    );
 }
 
 async fn conversation_listings_filter_and_count(store: Store) {
@@ -265,16 +398,27 @@ async fn conversation_listings_filter_and_count(store: Store) {
         (fixture.inbox, ConversationStatus::Open, Some(viewer), 10),
         (fixture.inbox, ConversationStatus::Open, None, 30),
         (second_inbox, ConversationStatus::Open, Some(colleague), 20),
-        (fixture.inbox, ConversationStatus::Resolved, Some(viewer), 40),
+        (
+            fixture.inbox,
+            ConversationStatus::Resolved,
+            Some(viewer),
+            40,
+        ),
     ];
     let mut ids = Vec::new();
     for (inbox, status, assignee, activity) in layout {
-        let new = NewConversation { inbox_id: inbox, ..fixture.new_conversation() };
+        let new = NewConversation {
+            inbox_id: inbox,
+            ..fixture.new_conversation()
+        };
         let mut conversation = store.create_conversation(&new).await.unwrap();
         conversation.status = status;
         conversation.assignee_id = assignee;
         conversation.last_activity_at = Timestamp(activity);
-        store.commit(&[&Write::SaveConversation(conversation.clone())]).await.unwrap();
+        store
+            .commit(&[&Write::SaveConversation(conversation.clone())])
+            .await
+            .unwrap();
         ids.push(conversation.id.0);
     }
     let query = ConversationQuery {
@@ -293,25 +437,74 @@ async fn conversation_listings_filter_and_count(store: Store) {
     };
 
     let open = list(query.clone()).await;
-    let mine = list(ConversationQuery { assignee: AssigneeFilter::Me(viewer), ..query.clone() }).await;
-    let unassigned = list(ConversationQuery { assignee: AssigneeFilter::Unassigned, ..query.clone() }).await;
-    let assigned = list(ConversationQuery { assignee: AssigneeFilter::Assigned, ..query.clone() }).await;
-    let one_inbox = list(ConversationQuery { inbox_id: Some(second_inbox), ..query.clone() }).await;
-    let visible = list(ConversationQuery { visible_inboxes: Some(vec![fixture.inbox]), ..query.clone() }).await;
-    let nothing_visible = list(ConversationQuery { visible_inboxes: Some(vec![]), ..query.clone() }).await;
-    let every_status = list(ConversationQuery { status: None, ..query.clone() }).await;
-    let second_page = list(ConversationQuery { page: 2, per_page: 2, ..query.clone() }).await;
+    let mine = list(ConversationQuery {
+        assignee: AssigneeFilter::Me(viewer),
+        ..query.clone()
+    })
+    .await;
+    let unassigned = list(ConversationQuery {
+        assignee: AssigneeFilter::Unassigned,
+        ..query.clone()
+    })
+    .await;
+    let assigned = list(ConversationQuery {
+        assignee: AssigneeFilter::Assigned,
+        ..query.clone()
+    })
+    .await;
+    let one_inbox = list(ConversationQuery {
+        inbox_id: Some(second_inbox),
+        ..query.clone()
+    })
+    .await;
+    let visible = list(ConversationQuery {
+        visible_inboxes: Some(vec![fixture.inbox]),
+        ..query.clone()
+    })
+    .await;
+    let nothing_visible = list(ConversationQuery {
+        visible_inboxes: Some(vec![]),
+        ..query.clone()
+    })
+    .await;
+    let every_status = list(ConversationQuery {
+        status: None,
+        ..query.clone()
+    })
+    .await;
+    let second_page = list(ConversationQuery {
+        page: 2,
+        per_page: 2,
+        ..query.clone()
+    })
+    .await;
 
     let listed = |page: &switchyard_storage::ConversationPage| -> Vec<i64> {
-        page.conversations.iter().map(|conversation| conversation.id.0).collect()
+        page.conversations
+            .iter()
+            .map(|conversation| conversation.id.0)
+            .collect()
     };
     let counts = |page: &switchyard_storage::ConversationPage| {
-        (page.all_count, page.mine_count, page.assigned_count, page.unassigned_count)
+        (
+            page.all_count,
+            page.mine_count,
+            page.assigned_count,
+            page.unassigned_count,
+        )
     };
-    assert_eq!(listed(&open), [ids[1], ids[2], ids[0]], "most recent activity first");
+    assert_eq!(
+        listed(&open),
+        [ids[1], ids[2], ids[0]],
+        "most recent activity first"
+    );
     assert_eq!(counts(&open), (3, 1, 2, 1));
     assert_eq!(listed(&mine), [ids[0]]);
-    assert_eq!(counts(&mine), (3, 1, 2, 1), "counts ignore the assignee filter");
+    assert_eq!(
+        counts(&mine),
+        (3, 1, 2, 1),
+        "counts ignore the assignee filter"
+    );
     assert_eq!(listed(&unassigned), [ids[1]]);
     assert_eq!(listed(&assigned), [ids[2], ids[0]]);
     assert_eq!(listed(&one_inbox), [ids[2]]);
@@ -325,7 +518,10 @@ async fn conversation_listings_filter_and_count(store: Store) {
 }
 
 async fn a_taken_email_is_a_conflict(store: Store) {
-    store.create_user(&new_user("ada@example.com")).await.unwrap();
+    store
+        .create_user(&new_user("ada@example.com"))
+        .await
+        .unwrap();
 
     let again = store.create_user(&new_user("ADA@example.com")).await;
 
@@ -340,18 +536,34 @@ async fn a_channel_connected_twice_is_a_conflict(store: Store) {
     let first = whatsapp_inbox(fixture.account, "+1 555-0100");
     store.create_inbox(&first).await.unwrap();
 
-    let again = store.create_inbox(&whatsapp_inbox(fixture.account, "15550100")).await;
-    let api_again = store.create_inbox(&api_inbox(fixture.account, &fixture.identifier)).await;
+    let again = store
+        .create_inbox(&whatsapp_inbox(fixture.account, "15550100"))
+        .await;
+    let api_again = store
+        .create_inbox(&api_inbox(fixture.account, &fixture.identifier))
+        .await;
 
     assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
-    assert!(matches!(api_again, Err(StorageError::Conflict(_))), "{api_again:?}");
+    assert!(
+        matches!(api_again, Err(StorageError::Conflict(_))),
+        "{api_again:?}"
+    );
 }
 
 async fn users_are_found_by_their_tokens_and_email(store: Store) {
-    let user = store.create_user(&new_user("grace@example.com")).await.unwrap();
+    let user = store
+        .create_user(&new_user("grace@example.com"))
+        .await
+        .unwrap();
 
-    let by_token = store.user_by_access_token(user.access_token.expose()).await.unwrap();
-    let by_pubsub = store.user_by_pubsub_token(&user.pubsub_token).await.unwrap();
+    let by_token = store
+        .user_by_access_token(user.access_token.expose())
+        .await
+        .unwrap();
+    let by_pubsub = store
+        .user_by_pubsub_token(&user.pubsub_token)
+        .await
+        .unwrap();
     let by_email = store.user_by_email("Grace@Example.com").await.unwrap();
     let by_id = store.user(user.id).await.unwrap();
     let nobody = store.user_by_access_token("not-a-token").await.unwrap();
@@ -368,49 +580,113 @@ async fn users_are_found_by_their_tokens_and_email(store: Store) {
 
 async fn memberships_keep_the_latest_role(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let user = store.create_user(&new_user("lin@example.com")).await.unwrap();
+    let user = store
+        .create_user(&new_user("lin@example.com"))
+        .await
+        .unwrap();
 
-    store.add_account_user(fixture.account, user.id, Role::Agent).await.unwrap();
-    let member = store.add_account_user(fixture.account, user.id, Role::Administrator).await.unwrap();
+    store
+        .add_account_user(fixture.account, user.id, Role::Agent)
+        .await
+        .unwrap();
+    let member = store
+        .add_account_user(fixture.account, user.id, Role::Administrator)
+        .await
+        .unwrap();
 
     assert_eq!(member.role, Role::Administrator);
-    assert_eq!(store.role_of(fixture.account, user.id).await.unwrap(), Some(Role::Administrator));
-    assert_eq!(store.account_users(fixture.account).await.unwrap(), vec![member]);
+    assert_eq!(
+        store.role_of(fixture.account, user.id).await.unwrap(),
+        Some(Role::Administrator)
+    );
+    assert_eq!(
+        store.account_users(fixture.account).await.unwrap(),
+        vec![member]
+    );
     let accounts = store.accounts_of_user(user.id).await.unwrap();
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0].0.id, fixture.account);
     assert_eq!(accounts[0].1, Role::Administrator);
-    assert_eq!(store.role_of(AccountId(999_999), user.id).await.unwrap(), None);
+    assert_eq!(
+        store.role_of(AccountId(999_999), user.id).await.unwrap(),
+        None
+    );
 }
 
 async fn inboxes_are_found_by_their_channel(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let whatsapp = store.create_inbox(&whatsapp_inbox(fixture.account, "+49 30 1234")).await.unwrap();
+    let whatsapp = store
+        .create_inbox(&whatsapp_inbox(fixture.account, "+49 30 1234"))
+        .await
+        .unwrap();
     let agent = fixture.agent(&store).await;
 
-    store.add_inbox_members(whatsapp.id, &[agent, agent]).await.unwrap();
-    store.add_inbox_members(whatsapp.id, &[agent]).await.unwrap();
+    store
+        .add_inbox_members(whatsapp.id, &[agent, agent])
+        .await
+        .unwrap();
+    store
+        .add_inbox_members(whatsapp.id, &[agent])
+        .await
+        .unwrap();
 
-    let api = store.inbox_by_api_identifier(&fixture.identifier).await.unwrap().unwrap();
+    let api = store
+        .inbox_by_api_identifier(&fixture.identifier)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(api.id, fixture.inbox);
-    assert_eq!(store.inbox_by_whatsapp_number("49301234").await.unwrap(), Some(whatsapp.clone()));
-    assert_eq!(store.inbox(whatsapp.id).await.unwrap(), Some(whatsapp.clone()));
-    assert_eq!(store.inboxes(fixture.account).await.unwrap(), vec![api, whatsapp.clone()]);
+    assert_eq!(
+        store.inbox_by_whatsapp_number("49301234").await.unwrap(),
+        Some(whatsapp.clone())
+    );
+    assert_eq!(
+        store.inbox(whatsapp.id).await.unwrap(),
+        Some(whatsapp.clone())
+    );
+    assert_eq!(
+        store.inboxes(fixture.account).await.unwrap(),
+        vec![api, whatsapp.clone()]
+    );
     assert_eq!(store.inbox_members(whatsapp.id).await.unwrap(), vec![agent]);
-    assert_eq!(store.inboxes_of_member(fixture.account, agent).await.unwrap(), vec![whatsapp.id]);
-    assert_eq!(store.inbox_by_api_identifier("unknown").await.unwrap(), None);
+    assert_eq!(
+        store
+            .inboxes_of_member(fixture.account, agent)
+            .await
+            .unwrap(),
+        vec![whatsapp.id]
+    );
+    assert_eq!(
+        store.inbox_by_api_identifier("unknown").await.unwrap(),
+        None
+    );
 }
 
 async fn conversations_of_a_contact_inbox_come_newest_first(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let older = store.create_conversation(&fixture.new_conversation()).await.unwrap();
-    let newer_start = NewConversation { at: Timestamp(older.created_at.0 + 1), ..fixture.new_conversation() };
+    let older = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
+    let newer_start = NewConversation {
+        at: Timestamp(older.created_at.0 + 1),
+        ..fixture.new_conversation()
+    };
     let newer = store.create_conversation(&newer_start).await.unwrap();
 
-    let all = store.conversations_of_contact_inbox(fixture.contact_inbox).await.unwrap();
-    let latest = store.latest_conversation(fixture.contact_inbox).await.unwrap();
-    let (contact, contact_inbox) =
-        store.contact_inbox_by_id(fixture.contact_inbox).await.unwrap().unwrap();
+    let all = store
+        .conversations_of_contact_inbox(fixture.contact_inbox)
+        .await
+        .unwrap();
+    let latest = store
+        .latest_conversation(fixture.contact_inbox)
+        .await
+        .unwrap();
+    let (contact, contact_inbox) = store
+        .contact_inbox_by_id(fixture.contact_inbox)
+        .await
+        .unwrap()
+        .unwrap();
 
     assert_eq!(all, vec![newer.clone(), older]);
     assert_eq!(latest, Some(newer));
@@ -420,9 +696,15 @@ async fn conversations_of_a_contact_inbox_come_newest_first(store: Store) {
 
 async fn the_last_visible_message_skips_notes_and_activities(store: Store) {
     let fixture = Fixture::new(&store).await;
-    let conversation = store.create_conversation(&fixture.new_conversation()).await.unwrap();
+    let conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
     let visible = incoming(&conversation, fixture.contact, 1, 10, None);
-    let note = Message { private: true, ..incoming(&conversation, fixture.contact, 2, 20, None) };
+    let note = Message {
+        private: true,
+        ..incoming(&conversation, fixture.contact, 2, 20, None)
+    };
     let activity = Message {
         message_type: MessageType::Activity,
         sender: Sender::System,
@@ -430,16 +712,27 @@ async fn the_last_visible_message_skips_notes_and_activities(store: Store) {
     };
 
     let writes = [visible.clone(), note, activity].map(Write::InsertMessage);
-    store.commit(&writes.iter().collect::<Vec<_>>()).await.unwrap();
+    store
+        .commit(&writes.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
 
-    assert_eq!(store.last_visible_message(conversation.id).await.unwrap(), Some(visible));
+    assert_eq!(
+        store.last_visible_message(conversation.id).await.unwrap(),
+        Some(visible)
+    );
 }
 
 async fn concurrent_writes_are_all_durable_and_share_commits(store: Store) {
     let fixture = Fixture::new(&store).await;
     let mut conversations = Vec::new();
     for _ in 0..10 {
-        conversations.push(store.create_conversation(&fixture.new_conversation()).await.unwrap());
+        conversations.push(
+            store
+                .create_conversation(&fixture.new_conversation())
+                .await
+                .unwrap(),
+        );
     }
     let (sink, batches) = recording_sink();
     let pool = WriterPool::start(store.clone(), 2, sink).await.unwrap();
@@ -463,12 +756,19 @@ async fn concurrent_writes_are_all_durable_and_share_commits(store: Store) {
         .collect();
 
     for id in &written {
-        assert!(store.message(MessageId(*id)).await.unwrap().is_some(), "message {id} is durable");
+        assert!(
+            store.message(MessageId(*id)).await.unwrap().is_some(),
+            "message {id} is durable"
+        );
     }
     let batches = batches.lock().unwrap();
     let announced: usize = batches.iter().map(Vec::len).sum();
     assert_eq!(announced, 200, "every event is announced once");
-    assert!(batches.len() < 200, "{} commits for 200 writes", batches.len());
+    assert!(
+        batches.len() < 200,
+        "{} commits for 200 writes",
+        batches.len()
+    );
     pool.stop();
 }
 
@@ -476,7 +776,12 @@ async fn events_reach_the_sink_in_each_conversations_order(store: Store) {
     let fixture = Fixture::new(&store).await;
     let mut conversations = Vec::new();
     for _ in 0..3 {
-        conversations.push(store.create_conversation(&fixture.new_conversation()).await.unwrap());
+        conversations.push(
+            store
+                .create_conversation(&fixture.new_conversation())
+                .await
+                .unwrap(),
+        );
     }
     let (sink, batches) = recording_sink();
     let pool = WriterPool::start(store.clone(), 2, sink).await.unwrap();
@@ -485,9 +790,17 @@ async fn events_reach_the_sink_in_each_conversations_order(store: Store) {
     for seq in 1..=30 {
         for conversation in &conversations {
             let (done, answer) = tokio::sync::oneshot::channel();
-            let writes = vec![Write::AppendEvent(event(conversation, seq, json!({ "seq": seq })))];
-            let request =
-                WriteRequest { key: conversation.id, writes, done: Some(done), on_failure: None };
+            let writes = vec![Write::AppendEvent(event(
+                conversation,
+                seq,
+                json!({ "seq": seq }),
+            ))];
+            let request = WriteRequest {
+                key: conversation.id,
+                writes,
+                done: Some(done),
+                on_failure: None,
+            };
             pool.submit(request).unwrap();
             answers.push(answer);
         }
@@ -498,12 +811,17 @@ async fn events_reach_the_sink_in_each_conversations_order(store: Store) {
 
     let mut seen: HashMap<ConversationId, Vec<i64>> = HashMap::new();
     for event in batches.lock().unwrap().iter().flatten() {
-        seen.entry(event.conversation_id).or_default().push(event.seq);
+        seen.entry(event.conversation_id)
+            .or_default()
+            .push(event.seq);
     }
     for conversation in &conversations {
         assert_eq!(seen[&conversation.id], (1..=30).collect::<Vec<_>>());
         let stored = store.events_after(conversation.id, 10, 5).await.unwrap();
-        assert_eq!(stored.iter().map(|event| event.seq).collect::<Vec<_>>(), [11, 12, 13, 14, 15]);
+        assert_eq!(
+            stored.iter().map(|event| event.seq).collect::<Vec<_>>(),
+            [11, 12, 13, 14, 15]
+        );
     }
     pool.stop();
 }
@@ -525,28 +843,47 @@ impl Fixture {
     async fn new(store: &Store) -> Fixture {
         let account = store.create_account("Acme", "en").await.unwrap().id;
         let identifier = format!("api-{}", random_suffix());
-        let inbox = store.create_inbox(&api_inbox(account, &identifier)).await.unwrap().id;
+        let inbox = store
+            .create_inbox(&api_inbox(account, &identifier))
+            .await
+            .unwrap()
+            .id;
         let profile = ContactProfile {
             source_id: format!("customer-{}", random_suffix()),
             name: Some("Customer".into()),
             ..ContactProfile::default()
         };
-        let (contact, contact_inbox) =
-            store.resolve_contact(account, inbox, &profile).await.unwrap();
-        Fixture { account, inbox, identifier, contact: contact.id, contact_inbox: contact_inbox.id }
+        let (contact, contact_inbox) = store
+            .resolve_contact(account, inbox, &profile)
+            .await
+            .unwrap();
+        Fixture {
+            account,
+            inbox,
+            identifier,
+            contact: contact.id,
+            contact_inbox: contact_inbox.id,
+        }
     }
 
     /// Another API inbox in the fixture's account.
     async fn api_inbox(&self, store: &Store, name: &str) -> InboxId {
         let identifier = format!("{name}-{}", random_suffix());
-        store.create_inbox(&api_inbox(self.account, &identifier)).await.unwrap().id
+        store
+            .create_inbox(&api_inbox(self.account, &identifier))
+            .await
+            .unwrap()
+            .id
     }
 
     /// A new agent in the fixture's account.
     async fn agent(&self, store: &Store) -> UserId {
         let email = format!("agent-{}@example.com", random_suffix());
         let user = store.create_user(&new_user(&email)).await.unwrap();
-        store.add_account_user(self.account, user.id, Role::Agent).await.unwrap();
+        store
+            .add_account_user(self.account, user.id, Role::Agent)
+            .await
+            .unwrap();
         user.id
     }
 
@@ -722,7 +1059,10 @@ impl TestDatabase {
         let path = directory.join("data").join("switchyard.sqlite3");
         let store = Store::connect(&StoreConfig::Sqlite { path }).await.unwrap();
         store.migrate().await.unwrap();
-        TestDatabase { store, cleanup: Cleanup::Directory(directory) }
+        TestDatabase {
+            store,
+            cleanup: Cleanup::Directory(directory),
+        }
     }
 
     async fn postgres() -> TestDatabase {
@@ -732,9 +1072,14 @@ impl TestDatabase {
         admin(&admin_url, &format!("CREATE SCHEMA {schema}")).await;
         let separator = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{separator}options=-csearch_path%3D{schema}");
-        let store = Store::connect(&StoreConfig::Postgres { url, pool_size: 8 }).await.unwrap();
+        let store = Store::connect(&StoreConfig::Postgres { url, pool_size: 8 })
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
-        TestDatabase { store, cleanup: Cleanup::Schema { admin_url, schema } }
+        TestDatabase {
+            store,
+            cleanup: Cleanup::Schema { admin_url, schema },
+        }
     }
 
     /// Removes the database; a failing test skips this and leaves it for inspection.
@@ -745,7 +1090,11 @@ impl TestDatabase {
                 let _ = std::fs::remove_dir_all(directory);
             }
             Cleanup::Schema { admin_url, schema } => {
-                admin(&admin_url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await;
+                admin(
+                    &admin_url,
+                    &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                )
+                .await;
             }
         }
     }

@@ -1,8 +1,8 @@
 //! The WhatsApp Cloud webhook: Meta's subscription check and its signed notifications.
 //!
 //! Order of checks on a notification: the inbox must exist (404), the signature must match the
-//! inbox's app secret (401), the body must be a well-formed notification for this number (400
-//! or 422). Only then is anything handed to the engine, and the answer is 200 only once every
+//! inbox's app secret (401), the body must be a well-formed notification for this number (400 when
+//! it is not a WhatsApp notification at all, 422 when it is one we must refuse). Only then is anything handed to the engine, and the answer is 200 only once every
 //! message it carried is durable. A storage hiccup answers 503 so that Meta retries; the retry
 //! stores only what was not stored the first time.
 
@@ -72,7 +72,9 @@ pub async fn receive(
     let batch = inbound::parse(&body, &channel.phone_number_id).map_err(|error| {
         metrics::counter!("switchyard_webhooks_rejected_total", "provider" => "whatsapp", "reason" => "payload").increment(1);
         match error {
-            inbound::PayloadError::Json { .. } => ApiError::BadRequest(error.to_string()),
+            inbound::PayloadError::Json { .. } | inbound::PayloadError::Shape { .. } => {
+                ApiError::BadRequest(error.to_string())
+            }
             other => ApiError::Unprocessable(other.to_string()),
         }
     })?;

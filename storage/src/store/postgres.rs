@@ -51,6 +51,9 @@ impl PostgresExecutor {
     }
 
     /// Runs a query on a pooled connection.
+    ///
+    /// LIMITATION: the statement is prepared anew on every call, which costs a round trip
+    /// more than a per-connection statement cache would.
     pub(crate) async fn query(
         &self,
         sql: &str,
@@ -110,8 +113,9 @@ impl PostgresExecutor {
         let mut connection = self.pool.get().await.map_err(pool_error)?;
         for migration in migrations {
             let transaction = connection.transaction().await.map_err(postgres_error)?;
-            if apply_migration(&transaction, migration).await? {
-                transaction.commit().await.map_err(postgres_error)?;
+            let applied = apply_migration(&transaction, migration).await?;
+            transaction.commit().await.map_err(postgres_error)?;
+            if applied {
                 tracing::info!(migration.version = migration.version, "migration applied");
             }
         }
@@ -317,10 +321,10 @@ fn pool_error(error: RunError<tokio_postgres::Error>) -> StorageError {
 /// Maps a tokio-postgres error: a broken uniqueness rule is a [`StorageError::Conflict`] naming
 /// the columns as SQLite does (`users.email`), anything else a [`StorageError::Database`].
 pub(crate) fn postgres_error(error: tokio_postgres::Error) -> StorageError {
-    if let Some(db) = error.as_db_error() {
-        if *db.code() == SqlState::UNIQUE_VIOLATION {
-            return StorageError::Conflict(conflict_target(db));
-        }
+    if let Some(db) = error.as_db_error()
+        && *db.code() == SqlState::UNIQUE_VIOLATION
+    {
+        return StorageError::Conflict(conflict_target(db));
     }
     StorageError::Database(format!("postgres: {error}"))
 }

@@ -314,7 +314,9 @@ mod tests {
         let statement =
             Statement::new("INSERT INTO t VALUES ($1, $2)", params![0_i64, "x"]).carry(1, 0, "id");
 
-        let params = statement.bound_params(&earlier).unwrap();
+        let params = statement
+            .bound_params(&earlier)
+            .expect("the carry finds its value");
 
         assert_eq!(params, vec![Value::I64(7), Value::Text("x".into())]);
     }

@@ -45,6 +45,13 @@ pub(crate) struct SqliteExecutor {
 impl SqliteExecutor {
     /// Opens (creating if needed) the database file and starts the threads.
     pub(crate) fn open(path: &Path) -> Result<Self, StorageError> {
+        // Each connection would open a database of its own in memory, so the readers would
+        // never see what the writer stored.
+        if path.as_os_str() == ":memory:" {
+            return Err(StorageError::Config(
+                "the SQLite database must be a file, not :memory:".into(),
+            ));
+        }
         if let Some(parent) = path
             .parent()
             .filter(|parent| !parent.as_os_str().is_empty())
@@ -146,7 +153,7 @@ async fn run<T: Send + 'static>(
 }
 
 fn thread_gone() -> StorageError {
-    StorageError::Database("the SQLite connection thread has stopped".into())
+    StorageError::Database("the SQLite connection thread dropped the request".into())
 }
 
 fn open_writer(path: &Path) -> Result<Connection, StorageError> {
@@ -225,11 +232,7 @@ fn query_rows(
     params: &[Value],
 ) -> Result<Vec<Row>, StorageError> {
     let mut statement = connection.prepare_cached(sql).map_err(database_error)?;
-    let columns: Arc<[String]> = statement
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let columns: Arc<[String]> = statement.column_names().map(str::to_owned).collect();
     let mut rows = statement
         .query(rusqlite::params_from_iter(params))
         .map_err(database_error)?;
