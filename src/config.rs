@@ -102,7 +102,8 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<String>> {
         }
         StoreConfig::Postgres { url: raw.database_url.clone(), pool_size: raw.database_pool_size.max(2) }
     };
-    if !raw.redis_url.is_empty() && !(raw.redis_url.starts_with("redis://") || raw.redis_url.starts_with("rediss://")) {
+    let redis_scheme = ["redis://", "rediss://"].iter().any(|scheme| raw.redis_url.starts_with(scheme));
+    if !raw.redis_url.is_empty() && !redis_scheme {
         problems.push("redis_url (SWITCHYARD_REDIS_URL) must be a redis:// URL".into());
     }
     if !(raw.whatsapp_api_base.starts_with("http://") || raw.whatsapp_api_base.starts_with("https://")) {

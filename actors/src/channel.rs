@@ -164,11 +164,11 @@ impl ChannelState {
     }
 
     fn drain_lane(&mut self, key: String, lane_id: ActorId) {
-        if let Some(LaneSlot::Active(lane)) = self.lanes.get(&key) {
-            if lane.get_id() == lane_id {
-                let _ = lane.drain();
-                self.lanes.insert(key, LaneSlot::Draining(lane_id, Vec::new()));
-            }
+        if let Some(LaneSlot::Active(lane)) = self.lanes.get(&key)
+            && lane.get_id() == lane_id
+        {
+            let _ = lane.drain();
+            self.lanes.insert(key, LaneSlot::Draining(lane_id, Vec::new()));
         }
     }
 

@@ -467,7 +467,7 @@ impl ConversationState {
     /// `reply` with `value` once durable.
     fn commit<T: Send + 'static>(&mut self, events: Vec<Event>, writes: Vec<Write>, reply: Reply<T>, value: T) {
         // Nobody else waits on this change, so whether it became durable concerns only `reply`.
-        let _ = self.commit_tracked(events, writes, reply, value);
+        drop(self.commit_tracked(events, writes, reply, value));
     }
 
     /// Like [`Self::commit`], and returns a future that tells whether the change became

@@ -104,10 +104,10 @@ impl Actor for ContactLane {
 
 impl LaneState {
     async fn ingest(&mut self, message: InboundMessage) -> Result<Ingested, EngineError> {
-        if let Some(source_id) = &message.source_id {
-            if self.already_stored(source_id).await? {
-                return Ok(Ingested::Duplicate);
-            }
+        if let Some(source_id) = &message.source_id
+            && self.already_stored(source_id).await?
+        {
+            return Ok(Ingested::Duplicate);
         }
         let source_id = message.source_id.clone();
         let ingested = self.store(message).await?;
@@ -145,7 +145,9 @@ impl LaneState {
                 })
                 .await??;
             match outcome {
-                IncomingOutcome::Stored(stored) => return Ok(Ingested::Stored { message: stored, display_id }),
+                IncomingOutcome::Stored(stored) => {
+                    return Ok(Ingested::Stored { message: Box::new(stored), display_id });
+                }
                 IncomingOutcome::Resolved => {
                     self.conversation = None;
                     let started = self

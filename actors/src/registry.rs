@@ -95,7 +95,7 @@ pub enum Ingested {
     /// Stored as this message of this conversation.
     Stored {
         /// The message.
-        message: Message,
+        message: Box<Message>,
         /// The conversation's display id.
         display_id: i64,
     },
@@ -134,10 +134,12 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Stops every actor (conversations commit what they hold before they are retired).
+    /// Stops every actor after it has handled what is already in its mailbox (conversations
+    /// wait until what they handed the writer is committed), then the supervisor.
     pub async fn shutdown(&self) {
         if let Some(supervisor) = self.inner.supervisor.get() {
-            let _ = supervisor.drain_and_wait(Some(Duration::from_secs(10))).await;
+            supervisor.drain_children_and_wait(Some(Duration::from_secs(10))).await;
+            let _ = supervisor.drain_and_wait(Some(Duration::from_secs(1))).await;
         }
     }
 

@@ -1,6 +1,8 @@
 //! The actor system over real (SQLite) storage: failure isolation, restart from storage and
 //! passivation.
 
+#![allow(clippy::unwrap_used, missing_docs)]
+
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;

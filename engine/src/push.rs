@@ -312,10 +312,8 @@ pub fn webhook_message(event: &str, message: &Message, context: WebhookContext<'
         "account": { "id": message.account_id, "name": context.account_name },
         "inbox": { "id": message.inbox_id, "name": context.inbox_name },
     });
-    if !message.attachments.is_empty() {
-        if let Some(fields) = data.as_object_mut() {
-            fields.insert("attachments".into(), attachments(message));
-        }
+    if let (false, Some(fields)) = (message.attachments.is_empty(), data.as_object_mut()) {
+        fields.insert("attachments".into(), attachments(message));
     }
     data
 }

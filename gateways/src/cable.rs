@@ -76,8 +76,11 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
         tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = connection.command(text.as_str()).await {
-                        if socket.send(Message::text(reply)).await.is_err() { break; }
+                    let reply = connection.command(text.as_str()).await;
+                    if let Some(reply) = reply
+                        && socket.send(Message::text(reply)).await.is_err()
+                    {
+                        break;
                     }
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,

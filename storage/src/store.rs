@@ -70,7 +70,7 @@ impl Store {
     /// Opens the database. Does not migrate: call [`Store::migrate`].
     pub async fn connect(config: &StoreConfig) -> Result<Store, StorageError> {
         let executor = match config {
-            StoreConfig::Sqlite { path } => Executor::Sqlite(sqlite::SqliteExecutor::open(path)?),
+            StoreConfig::Sqlite { path } => Executor::Sqlite(open_sqlite(path.clone()).await?),
             StoreConfig::Postgres { url, pool_size } => {
                 Executor::Postgres(postgres::PostgresExecutor::connect(url, *pool_size).await?)
             }
@@ -441,7 +441,10 @@ impl Store {
         profile: &ContactProfile,
     ) -> Result<Option<(Contact, ContactInbox)>, StorageError> {
         let now = Timestamp::now().0;
-        let name = (profile.name.clone())
+        let name = profile
+            .name
+            .clone()
+            .filter(|name| !name.trim().is_empty())
             .or_else(|| profile.phone_number.clone())
             .or_else(|| profile.email.clone())
             .unwrap_or_default();
@@ -824,6 +827,13 @@ fn conversation_filters(sql: &mut SqlBuilder, query: &ConversationQuery) {
             sql.push(" AND inbox_id IN ").bind_tuple(ids);
         }
     }
+}
+
+/// Opens an SQLite database off the async workers: it creates files and waits on the disk.
+async fn open_sqlite(path: std::path::PathBuf) -> Result<sqlite::SqliteExecutor, StorageError> {
+    tokio::task::spawn_blocking(move || sqlite::SqliteExecutor::open(&path))
+        .await
+        .map_err(|error| StorageError::Database(format!("opening SQLite failed: {error}")))?
 }
 
 /// Reads the first row of statement `index` of a transaction's results.

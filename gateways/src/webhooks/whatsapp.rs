@@ -1,10 +1,10 @@
 //! The WhatsApp Cloud webhook: Meta's subscription check and its signed notifications.
 //!
 //! Order of checks on a notification: the inbox must exist (404), the signature must match the
-//! inbox's app secret (401), the body must be a well-formed notification for this number (400 when
-//! it is not a WhatsApp notification at all, 422 when it is one we must refuse). Only then is anything handed to the engine, and the answer is 200 only once every
-//! message it carried is durable. A storage hiccup answers 503 so that Meta retries; the retry
-//! stores only what was not stored the first time.
+//! inbox's app secret (401), the body must be a WhatsApp notification (400) for this number
+//! and well-formed (422). Only then is anything handed to the engine, and the answer is 200
+//! only once every message it carried is durable. A storage hiccup answers 503 so that Meta
+//! retries; the retry stores only what was not stored the first time.
 
 use crate::error::ApiError;
 use crate::state::AppState;
