@@ -90,23 +90,37 @@ fn read_layers(file: Option<&Path>) -> Result<RawConfig, String> {
 fn validate(raw: RawConfig) -> Result<Config, Vec<String>> {
     let mut problems = Vec::new();
     let listen = raw.listen.parse::<SocketAddr>().map_err(|_| {
-        problems.push(format!("listen (SWITCHYARD_LISTEN) `{}` is not an address like 127.0.0.1:3000", raw.listen))
+        problems.push(format!(
+            "listen (SWITCHYARD_LISTEN) `{}` is not an address like 127.0.0.1:3000",
+            raw.listen
+        ))
     });
     let store = if raw.database_url.is_empty() {
-        StoreConfig::Sqlite { path: raw.data_dir.join("switchyard.db") }
+        StoreConfig::Sqlite {
+            path: raw.data_dir.join("switchyard.db"),
+        }
     } else {
-        if !(raw.database_url.starts_with("postgres://") || raw.database_url.starts_with("postgresql://")) {
+        if !(raw.database_url.starts_with("postgres://")
+            || raw.database_url.starts_with("postgresql://"))
+        {
             problems.push(
                 "database_url (SWITCHYARD_DATABASE_URL) must be a postgres:// URL, or empty for SQLite".into(),
             );
         }
-        StoreConfig::Postgres { url: raw.database_url.clone(), pool_size: raw.database_pool_size.max(2) }
+        StoreConfig::Postgres {
+            url: raw.database_url.clone(),
+            pool_size: raw.database_pool_size.max(2),
+        }
     };
-    let redis_scheme = ["redis://", "rediss://"].iter().any(|scheme| raw.redis_url.starts_with(scheme));
+    let redis_scheme = ["redis://", "rediss://"]
+        .iter()
+        .any(|scheme| raw.redis_url.starts_with(scheme));
     if !raw.redis_url.is_empty() && !redis_scheme {
         problems.push("redis_url (SWITCHYARD_REDIS_URL) must be a redis:// URL".into());
     }
-    if !(raw.whatsapp_api_base.starts_with("http://") || raw.whatsapp_api_base.starts_with("https://")) {
+    if !(raw.whatsapp_api_base.starts_with("http://")
+        || raw.whatsapp_api_base.starts_with("https://"))
+    {
         problems.push(format!(
             "whatsapp_api_base (SWITCHYARD_WHATSAPP_API_BASE) `{}` must be an http(s) URL",
             raw.whatsapp_api_base
@@ -116,7 +130,10 @@ fn validate(raw: RawConfig) -> Result<Config, Vec<String>> {
         problems.push("max_body_bytes (SWITCHYARD_MAX_BODY_BYTES) must be at least 1024".into());
     }
     if !matches!(raw.log_format.as_str(), "text" | "json") {
-        problems.push(format!("log_format (SWITCHYARD_LOG_FORMAT) `{}` must be text or json", raw.log_format));
+        problems.push(format!(
+            "log_format (SWITCHYARD_LOG_FORMAT) `{}` must be text or json",
+            raw.log_format
+        ));
     }
     if raw.conversation_idle_seconds == 0 {
         problems.push("conversation_idle_seconds must be at least 1".into());

@@ -54,7 +54,10 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "switchyard stopped on an error");
+            tracing::error!(
+                error = format!("{error:#}"),
+                "switchyard stopped on an error"
+            );
             eprintln!("switchyard: {error:#}");
             ExitCode::FAILURE
         }

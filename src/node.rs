@@ -18,7 +18,9 @@ use tokio::net::TcpListener;
 pub(crate) fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -28,11 +30,17 @@ pub(crate) fn init_tracing(config: &Config) {
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if let StoreConfig::Sqlite { .. } = &config.store {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
     }
-    let store = Store::connect(&config.store).await.context("cannot open the database")?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = Store::connect(&config.store)
+        .await
+        .context("cannot open the database")?;
+    store
+        .migrate()
+        .await
+        .context("cannot migrate the database")?;
     Ok(store)
 }
 
@@ -60,32 +68,49 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let bus = EventBus::new();
     let sink_bus = bus.clone();
-    let writers = WriterPool::start(store.clone(), shards, Arc::new(move |events| sink_bus.publish(events)))
-        .await
-        .context("cannot start the storage writers")?;
+    let writers = WriterPool::start(
+        store.clone(),
+        shards,
+        Arc::new(move |events| sink_bus.publish(events)),
+    )
+    .await
+    .context("cannot start the storage writers")?;
     let deliverer = ProviderDeliverer::new(config.whatsapp_api_base.clone())
         .context("cannot build the outbound HTTP client")?;
     let registry_config = RegistryConfig {
         conversation_idle: Duration::from_secs(config.conversation_idle_seconds),
         ..RegistryConfig::default()
     };
-    let registry = Registry::start(store.clone(), writers.clone(), Presence::new(), Arc::new(deliverer), registry_config)
-        .await
-        .context("cannot start the actor system")?;
+    let registry = Registry::start(
+        store.clone(),
+        writers.clone(),
+        Presence::new(),
+        Arc::new(deliverer),
+        registry_config,
+    )
+    .await
+    .context("cannot start the actor system")?;
     let state = AppState {
         registry: registry.clone(),
         store: store.clone(),
-        config: GatewayConfig { platform_token: config.platform_token.clone(), max_body_bytes: config.max_body_bytes },
+        config: GatewayConfig {
+            platform_token: config.platform_token.clone(),
+            max_body_bytes: config.max_body_bytes,
+        },
         metrics: Some(metrics),
     };
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr().context("cannot read the listening address")?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
     tracing::info!(server.addr = %address, database = store.backend_name(), "listening");
     // Tests and scripts read the chosen port from this line.
     println!("switchyard listening on http://{address}");
-    switchyard_gateways::serve(listener, state, shutdown_signal()).await.context("server failed")?;
+    switchyard_gateways::serve(listener, state, shutdown_signal())
+        .await
+        .context("server failed")?;
     tracing::info!("draining actors");
     registry.shutdown().await;
     writers.stop();

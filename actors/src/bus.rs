@@ -28,6 +28,14 @@ impl EventBus {
         format!("account:{account}")
     }
 
+    /// Tells the account's sessions that inbox memberships changed.
+    pub fn refresh_visibility(&self, account: AccountId) {
+        for member in pg::get_members(&Self::group(account)) {
+            let session: ActorRef<SessionMessage> = member.into();
+            let _ = session.cast(SessionMessage::Refresh(account));
+        }
+    }
+
     /// Sends each event to every session watching its account.
     pub fn publish(&self, events: Vec<Event>) {
         for event in events {

@@ -10,18 +10,23 @@
 use crate::error::EngineError;
 use crate::lane::{ContactLane, LaneMessage};
 use crate::registry::{Ingested, Registry};
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort, SupervisionEvent};
+use ractor::{
+    Actor, ActorId, ActorProcessingErr, ActorRef, MessagingErr, RpcReplyPort, SupervisionEvent,
+};
 use std::collections::{HashMap, HashSet};
+use switchyard_engine::InboxId;
 use switchyard_engine::assignment::RoundRobin;
 use switchyard_engine::channel::Inbox;
 use switchyard_engine::inbound::InboundMessage;
 use switchyard_engine::user::UserSummary;
-use switchyard_engine::InboxId;
 
 /// The messages a channel actor handles.
 pub enum ChannelMessage {
     /// A customer message to route.
-    Inbound(Box<InboundMessage>, RpcReplyPort<Result<Ingested, EngineError>>),
+    Inbound(
+        Box<InboundMessage>,
+        RpcReplyPort<Result<Ingested, EngineError>>,
+    ),
     /// Pick an online member for a new conversation.
     PickAssignee(RpcReplyPort<Option<UserSummary>>),
     /// The inbox's members changed: read them again.
@@ -62,7 +67,10 @@ impl Actor for ChannelActor {
         (inbox, registry): (InboxId, Registry),
     ) -> Result<ChannelState, ActorProcessingErr> {
         let store = registry.store();
-        let inbox = store.inbox(inbox).await?.ok_or(EngineError::NotFound("inbox"))?;
+        let inbox = store
+            .inbox(inbox)
+            .await?
+            .ok_or(EngineError::NotFound("inbox"))?;
         let members = load_members(&registry, inbox.id).await?;
         Ok(ChannelState {
             registry,
@@ -83,15 +91,21 @@ impl Actor for ChannelActor {
         match message {
             ChannelMessage::Inbound(message, reply) => {
                 let key = message.contact.source_id.clone();
-                state.route(&myself, key, LaneMessage::Inbound(message, reply)).await;
+                state
+                    .route(&myself, key, LaneMessage::Inbound(message, reply))
+                    .await;
             }
             ChannelMessage::PickAssignee(reply) => {
                 let _ = reply.send(state.pick_assignee());
             }
-            ChannelMessage::MembersChanged => match load_members(&state.registry, state.inbox.id).await {
-                Ok(members) => state.members = members,
-                Err(error) => tracing::warn!(inbox.id = %state.inbox.id, error = %error, "members not reloaded"),
-            },
+            ChannelMessage::MembersChanged => {
+                match load_members(&state.registry, state.inbox.id).await {
+                    Ok(members) => state.members = members,
+                    Err(error) => {
+                        tracing::warn!(inbox.id = %state.inbox.id, error = %error, "members not reloaded")
+                    }
+                }
+            }
             ChannelMessage::LaneIdle(key, lane) => state.drain_lane(key, lane),
         }
         Ok(())
@@ -104,7 +118,9 @@ impl Actor for ChannelActor {
         state: &mut ChannelState,
     ) -> Result<(), ActorProcessingErr> {
         match event {
-            SupervisionEvent::ActorTerminated(lane, _, _) => state.lane_stopped(&myself, lane.get_id()).await,
+            SupervisionEvent::ActorTerminated(lane, _, _) => {
+                state.lane_stopped(&myself, lane.get_id()).await
+            }
             SupervisionEvent::ActorFailed(lane, error) => {
                 tracing::error!(inbox.id = %state.inbox.id, error = %error, "contact lane failed");
                 state.lane_stopped(&myself, lane.get_id()).await;
@@ -115,7 +131,10 @@ impl Actor for ChannelActor {
     }
 }
 
-async fn load_members(registry: &Registry, inbox: InboxId) -> Result<Vec<UserSummary>, EngineError> {
+async fn load_members(
+    registry: &Registry,
+    inbox: InboxId,
+) -> Result<Vec<UserSummary>, EngineError> {
     let mut members = Vec::new();
     for user in registry.store().inbox_members(inbox).await? {
         if let Some(user) = registry.store().user(user).await? {
@@ -127,7 +146,12 @@ async fn load_members(registry: &Registry, inbox: InboxId) -> Result<Vec<UserSum
 
 impl ChannelState {
     /// Hands a message to the customer's lane, starting one if needed.
-    async fn route(&mut self, myself: &ActorRef<ChannelMessage>, key: String, message: LaneMessage) {
+    async fn route(
+        &mut self,
+        myself: &ActorRef<ChannelMessage>,
+        key: String,
+        message: LaneMessage,
+    ) {
         let message = match self.lanes.get_mut(&key) {
             Some(LaneSlot::Draining(_, waiting)) => {
                 waiting.push(message);
@@ -154,11 +178,17 @@ impl ChannelState {
         myself: &ActorRef<ChannelMessage>,
         key: &str,
     ) -> Result<ActorRef<LaneMessage>, EngineError> {
-        let arguments = (self.inbox.clone(), key.to_owned(), self.registry.clone(), myself.clone());
+        let arguments = (
+            self.inbox.clone(),
+            key.to_owned(),
+            self.registry.clone(),
+            myself.clone(),
+        );
         let (lane, _) = Actor::spawn_linked(None, ContactLane, arguments, myself.get_cell())
             .await
             .map_err(|error| EngineError::Unavailable(format!("lane failed to start: {error}")))?;
-        self.lanes.insert(key.to_owned(), LaneSlot::Active(lane.clone()));
+        self.lanes
+            .insert(key.to_owned(), LaneSlot::Active(lane.clone()));
         self.lane_keys.insert(lane.get_id(), key.to_owned());
         Ok(lane)
     }
@@ -168,13 +198,16 @@ impl ChannelState {
             && lane.get_id() == lane_id
         {
             let _ = lane.drain();
-            self.lanes.insert(key, LaneSlot::Draining(lane_id, Vec::new()));
+            self.lanes
+                .insert(key, LaneSlot::Draining(lane_id, Vec::new()));
         }
     }
 
     /// A lane stopped: forget it, and start its successor for any messages that waited.
     async fn lane_stopped(&mut self, myself: &ActorRef<ChannelMessage>, lane_id: ActorId) {
-        let Some(key) = self.lane_keys.remove(&lane_id) else { return };
+        let Some(key) = self.lane_keys.remove(&lane_id) else {
+            return;
+        };
         let waiting = match self.lanes.remove(&key) {
             Some(LaneSlot::Draining(id, waiting)) if id == lane_id => waiting,
             Some(LaneSlot::Active(lane)) if lane.get_id() == lane_id => Vec::new(),
@@ -198,6 +231,9 @@ impl ChannelState {
             .filter(|member| presence.is_online(*member))
             .collect();
         let pick = self.rotation.pick(&online)?;
-        self.members.iter().find(|member| member.id == pick).cloned()
+        self.members
+            .iter()
+            .find(|member| member.id == pick)
+            .cloned()
     }
 }

@@ -154,9 +154,11 @@ impl Actor for ConversationActor {
         }
         match message {
             ConversationMessage::Opened(reply) => state.opened(reply).await,
-            ConversationMessage::Incoming { message, allow_reopen, reply } => {
-                state.incoming(*message, allow_reopen, reply).await
-            }
+            ConversationMessage::Incoming {
+                message,
+                allow_reopen,
+                reply,
+            } => state.incoming(*message, allow_reopen, reply).await,
             ConversationMessage::Outgoing(draft, reply) => state.outgoing(*draft, reply).await,
             ConversationMessage::Assign(agent, reply) => state.assign_by_hand(agent, reply),
             ConversationMessage::SetStatus(status, reply) => state.set_status(status, reply).await,
@@ -180,7 +182,10 @@ impl Actor for ConversationActor {
         state: &mut ConversationState,
     ) -> Result<(), ActorProcessingErr> {
         let id = state.conversation.id;
-        state.registry.retire_conversation(id, myself.get_id()).await;
+        state
+            .registry
+            .retire_conversation(id, myself.get_id())
+            .await;
         Ok(())
     }
 }
@@ -188,12 +193,18 @@ impl Actor for ConversationActor {
 /// Reads a conversation and everything its events show from storage.
 async fn load(id: ConversationId, registry: Registry) -> Result<ConversationState, EngineError> {
     let store = registry.store();
-    let conversation = store.conversation(id).await?.ok_or(EngineError::NotFound("conversation"))?;
+    let conversation = store
+        .conversation(id)
+        .await?
+        .ok_or(EngineError::NotFound("conversation"))?;
     let account = store
         .account(conversation.account_id)
         .await?
         .ok_or(EngineError::NotFound("account"))?;
-    let inbox = store.inbox(conversation.inbox_id).await?.ok_or(EngineError::NotFound("inbox"))?;
+    let inbox = store
+        .inbox(conversation.inbox_id)
+        .await?
+        .ok_or(EngineError::NotFound("inbox"))?;
     let (contact, contact_inbox) = store
         .contact_inbox_by_id(conversation.contact_inbox_id)
         .await?
@@ -231,7 +242,12 @@ impl ConversationState {
         self.commit(events, Vec::new(), reply, snapshot);
     }
 
-    async fn incoming(&mut self, inbound: InboundMessage, allow_reopen: bool, reply: Reply<IncomingOutcome>) {
+    async fn incoming(
+        &mut self,
+        inbound: InboundMessage,
+        allow_reopen: bool,
+        reply: Reply<IncomingOutcome>,
+    ) {
         if self.conversation.status == ConversationStatus::Resolved && !allow_reopen {
             let _ = reply.send(Ok(IncomingOutcome::Resolved));
             return;
@@ -331,7 +347,11 @@ impl ConversationState {
         }
         message.status = report.status;
         if let Some(error) = report.error {
-            set_attribute(&mut message.content_attributes, "external_error", json!(error));
+            set_attribute(
+                &mut message.content_attributes,
+                "external_error",
+                json!(error),
+            );
         }
         self.update_message(message, reply);
     }
@@ -350,7 +370,11 @@ impl ConversationState {
             Ok(source_id) => message.source_id = source_id.or(message.source_id),
             Err(error) => {
                 message.status = MessageStatus::Failed;
-                set_attribute(&mut message.content_attributes, "external_error", json!(error));
+                set_attribute(
+                    &mut message.content_attributes,
+                    "external_error",
+                    json!(error),
+                );
             }
         }
         let (reply, _) = oneshot::channel();
@@ -381,7 +405,9 @@ impl ConversationState {
     }
 
     fn assign(&mut self, agent: Option<UserSummary>, now: Timestamp) -> Option<Event> {
-        let change = self.conversation.assign(agent.as_ref().map(|agent| agent.id), now)?;
+        let change = self
+            .conversation
+            .assign(agent.as_ref().map(|agent| agent.id), now)?;
         self.assignee = agent;
         self.change_events(change, now).pop()
     }
@@ -415,7 +441,12 @@ impl ConversationState {
         }
     }
 
-    fn message_created(&mut self, message: &Message, agent: Option<&UserSummary>, now: Timestamp) -> Event {
+    fn message_created(
+        &mut self,
+        message: &Message,
+        agent: Option<&UserSummary>,
+        now: Timestamp,
+    ) -> Event {
         let data = self.render_message(message, agent);
         if !message.private {
             self.last_message = Some(data.clone());
@@ -465,7 +496,13 @@ impl ConversationState {
 
     /// Hands the writes, the conversation's new state and the events to the writer; answers
     /// `reply` with `value` once durable.
-    fn commit<T: Send + 'static>(&mut self, events: Vec<Event>, writes: Vec<Write>, reply: Reply<T>, value: T) {
+    fn commit<T: Send + 'static>(
+        &mut self,
+        events: Vec<Event>,
+        writes: Vec<Write>,
+        reply: Reply<T>,
+        value: T,
+    ) {
         // Nobody else waits on this change, so whether it became durable concerns only `reply`.
         drop(self.commit_tracked(events, writes, reply, value));
     }
@@ -553,7 +590,11 @@ fn set_attribute(attributes: &mut Value, key: &str, value: Value) {
 /// Delivers a conversation's replies one at a time, in order, each only once it is durable.
 /// Outcomes go back through the registry, so they reach the conversation even if the actor
 /// that queued the reply has since stopped.
-async fn run_outbound(registry: Registry, id: ConversationId, mut queue: mpsc::UnboundedReceiver<OutboundItem>) {
+async fn run_outbound(
+    registry: Registry,
+    id: ConversationId,
+    mut queue: mpsc::UnboundedReceiver<OutboundItem>,
+) {
     while let Some(OutboundItem { job, durable }) = queue.recv().await {
         if !durable.await {
             continue;
@@ -564,7 +605,8 @@ async fn run_outbound(registry: Registry, id: ConversationId, mut queue: mpsc::U
         if let Err(error) = &outcome {
             tracing::warn!(conversation.id = %id, message.id = %job.message.id, error = %error, "delivery failed");
         }
-        registry.tell_conversation(id, ConversationMessage::Delivered(job.message.id, outcome)).await;
+        registry
+            .tell_conversation(id, ConversationMessage::Delivered(job.message.id, outcome))
+            .await;
     }
 }
-

@@ -13,11 +13,11 @@ use crate::registry::{Ingested, Registry};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
+use switchyard_engine::ConversationId;
 use switchyard_engine::channel::Inbox;
 use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::ConversationStatus;
 use switchyard_engine::inbound::InboundMessage;
-use switchyard_engine::ConversationId;
 
 /// How many recent provider ids a lane remembers without asking storage.
 const RECENT_IDS: usize = 256;
@@ -25,7 +25,10 @@ const RECENT_IDS: usize = 256;
 /// The messages a lane handles.
 pub enum LaneMessage {
     /// A customer message.
-    Inbound(Box<InboundMessage>, RpcReplyPort<Result<Ingested, EngineError>>),
+    Inbound(
+        Box<InboundMessage>,
+        RpcReplyPort<Result<Ingested, EngineError>>,
+    ),
     /// Periodic check whether the lane has been quiet long enough to stop.
     IdleCheck,
 }
@@ -94,7 +97,9 @@ impl Actor for ContactLane {
             }
             LaneMessage::IdleCheck => {
                 if state.last_active.elapsed() >= state.registry.config().lane_idle {
-                    let _ = state.channel.cast(ChannelMessage::LaneIdle(state.key.clone(), myself.get_id()));
+                    let _ = state
+                        .channel
+                        .cast(ChannelMessage::LaneIdle(state.key.clone(), myself.get_id()));
                 }
             }
         }
@@ -121,7 +126,11 @@ impl LaneState {
         if self.recent_set.contains(source_id) {
             return Ok(true);
         }
-        let stored = self.registry.store().message_by_source_id(self.inbox.id, source_id).await?;
+        let stored = self
+            .registry
+            .store()
+            .message_by_source_id(self.inbox.id, source_id)
+            .await?;
         if stored.is_some() {
             self.remember(source_id.to_owned());
         }
@@ -146,22 +155,35 @@ impl LaneState {
                 .await??;
             match outcome {
                 IncomingOutcome::Stored(stored) => {
-                    return Ok(Ingested::Stored { message: Box::new(stored), display_id });
+                    return Ok(Ingested::Stored {
+                        message: Box::new(stored),
+                        display_id,
+                    });
                 }
                 IncomingOutcome::Resolved => {
                     self.conversation = None;
                     let started = self
                         .registry
-                        .start_conversation(&self.inbox, &contact, &contact_inbox, serde_json::json!({}))
+                        .start_conversation(
+                            &self.inbox,
+                            &contact,
+                            &contact_inbox,
+                            serde_json::json!({}),
+                        )
                         .await?;
                     self.conversation = Some((started.id, started.display_id));
                 }
             }
         }
-        Err(EngineError::Unavailable("no conversation accepted the message".into()))
+        Err(EngineError::Unavailable(
+            "no conversation accepted the message".into(),
+        ))
     }
 
-    async fn contact(&mut self, message: &InboundMessage) -> Result<(Contact, ContactInbox), EngineError> {
+    async fn contact(
+        &mut self,
+        message: &InboundMessage,
+    ) -> Result<(Contact, ContactInbox), EngineError> {
         if let Some(contact) = &self.contact {
             return Ok(contact.clone());
         }
@@ -184,9 +206,14 @@ impl LaneState {
         if let Some(conversation) = self.conversation {
             return Ok(conversation);
         }
-        let latest = self.registry.store().latest_conversation(contact_inbox.id).await?;
+        let latest = self
+            .registry
+            .store()
+            .latest_conversation(contact_inbox.id)
+            .await?;
         let reusable = latest.filter(|conversation| {
-            conversation.status != ConversationStatus::Resolved || self.inbox.lock_to_single_conversation
+            conversation.status != ConversationStatus::Resolved
+                || self.inbox.lock_to_single_conversation
         });
         let conversation = match reusable {
             Some(conversation) => conversation,

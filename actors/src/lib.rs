@@ -37,7 +37,7 @@ pub mod session;
 mod supervisor;
 
 pub use bus::EventBus;
-pub use delivery::{DeliveryError, DeliveryJob, Deliverer};
+pub use delivery::{Deliverer, DeliveryError, DeliveryJob};
 pub use error::EngineError;
 pub use presence::Presence;
 pub use registry::{Registry, RegistryConfig};

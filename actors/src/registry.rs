@@ -129,7 +129,9 @@ impl Registry {
         };
         let (supervisor, _) = Actor::spawn(None, Supervisor, registry.clone())
             .await
-            .map_err(|error| EngineError::Unavailable(format!("supervisor failed to start: {error}")))?;
+            .map_err(|error| {
+                EngineError::Unavailable(format!("supervisor failed to start: {error}"))
+            })?;
         let _ = registry.inner.supervisor.set(supervisor.get_cell());
         Ok(registry)
     }
@@ -138,8 +140,12 @@ impl Registry {
     /// wait until what they handed the writer is committed), then the supervisor.
     pub async fn shutdown(&self) {
         if let Some(supervisor) = self.inner.supervisor.get() {
-            supervisor.drain_children_and_wait(Some(Duration::from_secs(10))).await;
-            let _ = supervisor.drain_and_wait(Some(Duration::from_secs(1))).await;
+            supervisor
+                .drain_children_and_wait(Some(Duration::from_secs(10)))
+                .await;
+            let _ = supervisor
+                .drain_and_wait(Some(Duration::from_secs(1)))
+                .await;
         }
     }
 
@@ -180,15 +186,28 @@ impl Registry {
 
     /// Hands a customer message to its inbox: deduplicated, its contact and conversation
     /// resolved, stored. Returns once durable.
-    pub async fn ingest(&self, inbox: InboxId, message: InboundMessage) -> Result<Ingested, EngineError> {
+    pub async fn ingest(
+        &self,
+        inbox: InboxId,
+        message: InboundMessage,
+    ) -> Result<Ingested, EngineError> {
         let message = Box::new(message);
-        self.ask_channel(inbox, |reply| ChannelMessage::Inbound(message, reply)).await?
+        self.ask_channel(inbox, |reply| ChannelMessage::Inbound(message, reply))
+            .await?
     }
 
     /// Applies a provider's delivery report to the message it names. Reports on messages
     /// this inbox never sent are ignored.
-    pub async fn report_status(&self, inbox: InboxId, report: StatusReport) -> Result<(), EngineError> {
-        let Some(message) = self.store().message_by_source_id(inbox, &report.source_id).await? else {
+    pub async fn report_status(
+        &self,
+        inbox: InboxId,
+        report: StatusReport,
+    ) -> Result<(), EngineError> {
+        let Some(message) = self
+            .store()
+            .message_by_source_id(inbox, &report.source_id)
+            .await?
+        else {
             tracing::debug!(inbox.id = %inbox, "status report for an unknown message ignored");
             return Ok(());
         };
@@ -218,12 +237,17 @@ impl Registry {
             at: switchyard_engine::Timestamp::now(),
         };
         let conversation = self.store().create_conversation(&new).await?;
-        self.ask_conversation(conversation.id, ConversationMessage::Opened).await?
+        self.ask_conversation(conversation.id, ConversationMessage::Opened)
+            .await?
     }
 
     /// Adds a customer message to a known conversation (the Client API path), reopening it
     /// if resolved. Returns once durable.
-    pub async fn post_incoming(&self, conversation: ConversationId, message: InboundMessage) -> Result<Message, EngineError> {
+    pub async fn post_incoming(
+        &self,
+        conversation: ConversationId,
+        message: InboundMessage,
+    ) -> Result<Message, EngineError> {
         let message = Box::new(message);
         let outcome = self
             .ask_conversation(conversation, |reply| ConversationMessage::Incoming {
@@ -234,32 +258,56 @@ impl Registry {
             .await??;
         match outcome {
             IncomingOutcome::Stored(message) => Ok(message),
-            IncomingOutcome::Resolved => Err(EngineError::Invalid("conversation is resolved".into())),
+            IncomingOutcome::Resolved => {
+                Err(EngineError::Invalid("conversation is resolved".into()))
+            }
         }
     }
 
     /// Adds an agent's reply or private note. Returns once durable; delivery follows.
-    pub async fn reply(&self, conversation: ConversationId, draft: OutgoingDraft) -> Result<Message, EngineError> {
+    pub async fn reply(
+        &self,
+        conversation: ConversationId,
+        draft: OutgoingDraft,
+    ) -> Result<Message, EngineError> {
         let draft = Box::new(draft);
-        self.ask_conversation(conversation, |reply| ConversationMessage::Outgoing(draft, reply))
-            .await?
+        self.ask_conversation(conversation, |reply| {
+            ConversationMessage::Outgoing(draft, reply)
+        })
+        .await?
     }
 
     /// Assigns a conversation to an agent, or unassigns it.
-    pub async fn assign(&self, conversation: ConversationId, agent: Option<UserSummary>) -> Result<Conversation, EngineError> {
-        self.ask_conversation(conversation, |reply| ConversationMessage::Assign(agent, reply))
-            .await?
+    pub async fn assign(
+        &self,
+        conversation: ConversationId,
+        agent: Option<UserSummary>,
+    ) -> Result<Conversation, EngineError> {
+        self.ask_conversation(conversation, |reply| {
+            ConversationMessage::Assign(agent, reply)
+        })
+        .await?
     }
 
     /// Sets a conversation's status.
-    pub async fn set_status(&self, conversation: ConversationId, status: ConversationStatus) -> Result<Conversation, EngineError> {
-        self.ask_conversation(conversation, |reply| ConversationMessage::SetStatus(status, reply))
-            .await?
+    pub async fn set_status(
+        &self,
+        conversation: ConversationId,
+        status: ConversationStatus,
+    ) -> Result<Conversation, EngineError> {
+        self.ask_conversation(conversation, |reply| {
+            ConversationMessage::SetStatus(status, reply)
+        })
+        .await?
     }
 
     /// A conversation's current state, as its actor holds it.
-    pub async fn snapshot(&self, conversation: ConversationId) -> Result<Conversation, EngineError> {
-        self.ask_conversation(conversation, ConversationMessage::Snapshot).await
+    pub async fn snapshot(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Conversation, EngineError> {
+        self.ask_conversation(conversation, ConversationMessage::Snapshot)
+            .await
     }
 
     /// Picks an online member of the inbox by round robin.
@@ -275,7 +323,8 @@ impl Registry {
 
     /// Tells an inbox's channel actor that its members changed.
     pub async fn inbox_members_changed(&self, inbox: InboxId) {
-        self.tell_channel(inbox, ChannelMessage::MembersChanged).await;
+        self.tell_channel(inbox, ChannelMessage::MembersChanged)
+            .await;
     }
 
     /// Sends a message to a conversation without waiting for an answer.
@@ -312,15 +361,26 @@ impl Registry {
         }
     }
 
-    async fn await_answer<R>(&self, answer: ractor::concurrency::OneshotReceiver<R>) -> Result<R, EngineError> {
+    async fn await_answer<R>(
+        &self,
+        answer: ractor::concurrency::OneshotReceiver<R>,
+    ) -> Result<R, EngineError> {
         match tokio::time::timeout(self.inner.config.call_timeout, answer).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(_)) => Err(EngineError::Unavailable("the actor stopped before answering".into())),
-            Err(_) => Err(EngineError::Unavailable("the actor did not answer in time".into())),
+            Ok(Err(_)) => Err(EngineError::Unavailable(
+                "the actor stopped before answering".into(),
+            )),
+            Err(_) => Err(EngineError::Unavailable(
+                "the actor did not answer in time".into(),
+            )),
         }
     }
 
-    async fn send_conversation(&self, id: ConversationId, mut message: ConversationMessage) -> Result<(), EngineError> {
+    async fn send_conversation(
+        &self,
+        id: ConversationId,
+        mut message: ConversationMessage,
+    ) -> Result<(), EngineError> {
         for _ in 0..SEND_ATTEMPTS {
             let actor = self.conversation(id).await?;
             match actor.cast(message) {
@@ -330,10 +390,16 @@ impl Registry {
             }
             tokio::time::sleep(SEND_RETRY_PAUSE).await;
         }
-        Err(EngineError::Unavailable(format!("conversation {id} is not accepting messages")))
+        Err(EngineError::Unavailable(format!(
+            "conversation {id} is not accepting messages"
+        )))
     }
 
-    async fn send_channel(&self, inbox: InboxId, mut message: ChannelMessage) -> Result<(), EngineError> {
+    async fn send_channel(
+        &self,
+        inbox: InboxId,
+        mut message: ChannelMessage,
+    ) -> Result<(), EngineError> {
         for _ in 0..SEND_ATTEMPTS {
             let actor = self.channel(inbox).await?;
             match actor.cast(message) {
@@ -343,11 +409,16 @@ impl Registry {
             }
             tokio::time::sleep(SEND_RETRY_PAUSE).await;
         }
-        Err(EngineError::Unavailable(format!("inbox {inbox} is not accepting messages")))
+        Err(EngineError::Unavailable(format!(
+            "inbox {inbox} is not accepting messages"
+        )))
     }
 
     /// The conversation's actor, started (from storage) if it is not running.
-    async fn conversation(&self, id: ConversationId) -> Result<ActorRef<ConversationMessage>, EngineError> {
+    async fn conversation(
+        &self,
+        id: ConversationId,
+    ) -> Result<ActorRef<ConversationMessage>, EngineError> {
         let slot = slot(&self.inner.conversations, id);
         let actor = slot
             .get_or_try_init(|| async {
@@ -408,13 +479,21 @@ impl Registry {
     }
 
     fn remember(&self, actor: ActorId, key: Supervised) {
-        let mut supervised = self.inner.supervised.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut supervised = self
+            .inner
+            .supervised
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         supervised.insert(actor, key);
     }
 
     /// What a supervised actor owned; the entry is removed.
     pub(crate) fn take_supervised(&self, actor: ActorId) -> Option<Supervised> {
-        let mut supervised = self.inner.supervised.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut supervised = self
+            .inner
+            .supervised
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         supervised.remove(&actor)
     }
 
@@ -437,7 +516,11 @@ fn slot<K: std::hash::Hash + Eq + Copy, M>(map: &Mutex<HashMap<K, Slot<M>>>, key
     map.entry(key).or_default().clone()
 }
 
-fn forget<K: std::hash::Hash + Eq + Copy, M>(map: &Mutex<HashMap<K, Slot<M>>>, key: K, actor: ActorId) {
+fn forget<K: std::hash::Hash + Eq + Copy, M>(
+    map: &Mutex<HashMap<K, Slot<M>>>,
+    key: K,
+    actor: ActorId,
+) {
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
     let is_that_actor = map
         .get(&key)
@@ -459,7 +542,11 @@ fn spawn_error(kind: &str, error: ractor::SpawnErr) -> EngineError {
     // The actor's start reads storage; a missing row comes back as the start error's text.
     let text = error.to_string();
     if text.contains("not found") {
-        EngineError::NotFound(if kind == "conversation" { "conversation" } else { "inbox" })
+        EngineError::NotFound(if kind == "conversation" {
+            "conversation"
+        } else {
+            "inbox"
+        })
     } else {
         EngineError::Unavailable(format!("{kind} actor failed to start: {text}"))
     }

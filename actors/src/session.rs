@@ -12,7 +12,9 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use switchyard_engine::event::Event;
+use switchyard_engine::user::Role;
 use switchyard_engine::{AccountId, InboxId, UserId};
+use switchyard_storage::{StorageError, Store};
 use tokio::sync::mpsc;
 
 /// Which of an account's inboxes a session may see.
@@ -29,6 +31,8 @@ pub enum Visibility {
 pub enum SessionMessage {
     /// A committed event of a watched account.
     Event(Arc<Event>),
+    /// The account's inbox memberships changed: work out again what the agent may see.
+    Refresh(AccountId),
     /// Start watching an account, with the ActionCable subscription identifier to answer on.
     Watch {
         /// The account.
@@ -49,6 +53,8 @@ pub struct SessionArguments {
     pub outbox: mpsc::Sender<String>,
     /// Online tracking.
     pub presence: Presence,
+    /// Storage, to read memberships.
+    pub store: Store,
 }
 
 /// The session actor.
@@ -67,6 +73,7 @@ pub struct SessionState {
     user: UserId,
     outbox: mpsc::Sender<String>,
     presence: Presence,
+    store: Store,
     watching: HashMap<AccountId, Watch>,
 }
 
@@ -75,12 +82,17 @@ impl Actor for AgentSession {
     type State = SessionState;
     type Arguments = SessionArguments;
 
-    async fn pre_start(&self, _: ActorRef<Self::Msg>, arguments: SessionArguments) -> Result<SessionState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<Self::Msg>,
+        arguments: SessionArguments,
+    ) -> Result<SessionState, ActorProcessingErr> {
         arguments.presence.connect(arguments.user);
         Ok(SessionState {
             user: arguments.user,
             outbox: arguments.outbox,
             presence: arguments.presence,
+            store: arguments.store,
             watching: HashMap::new(),
         })
     }
@@ -92,13 +104,30 @@ impl Actor for AgentSession {
         state: &mut SessionState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            SessionMessage::Watch { account, visibility, identifier } => {
-                if state.watching.insert(account, Watch { visibility, identifier }).is_none() {
+            SessionMessage::Watch {
+                account,
+                visibility,
+                identifier,
+            } => {
+                if state
+                    .watching
+                    .insert(
+                        account,
+                        Watch {
+                            visibility,
+                            identifier,
+                        },
+                    )
+                    .is_none()
+                {
                     pg::join(EventBus::group(account), vec![myself.get_cell()]);
                 }
             }
+            SessionMessage::Refresh(account) => state.refresh(account).await,
             SessionMessage::Event(event) => {
-                let Some(frame) = state.frame(&event) else { return Ok(()) };
+                let Some(frame) = state.frame(&event) else {
+                    return Ok(());
+                };
                 if state.outbox.try_send(frame).is_err() {
                     tracing::warn!(user.id = %state.user, "session outbox full or closed; disconnecting");
                     myself.stop(Some("slow client".into()));
@@ -108,7 +137,11 @@ impl Actor for AgentSession {
         Ok(())
     }
 
-    async fn post_stop(&self, myself: ActorRef<Self::Msg>, state: &mut SessionState) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut SessionState,
+    ) -> Result<(), ActorProcessingErr> {
         for account in state.watching.keys() {
             pg::leave(EventBus::group(*account), vec![myself.get_cell()]);
         }
@@ -118,6 +151,19 @@ impl Actor for AgentSession {
 }
 
 impl SessionState {
+    async fn refresh(&mut self, account: AccountId) {
+        let Some(watch) = self.watching.get_mut(&account) else {
+            return;
+        };
+        match visibility(&self.store, account, self.user).await {
+            Ok(Some(visibility)) => watch.visibility = visibility,
+            Ok(None) => watch.visibility = Visibility::Inboxes(HashSet::new()),
+            Err(error) => {
+                tracing::warn!(user.id = %self.user, error = %error, "visibility not refreshed")
+            }
+        }
+    }
+
     /// The ActionCable frame for an event, if this agent may see it.
     fn frame(&self, event: &Event) -> Option<String> {
         let watch = self.watching.get(&event.account_id)?;
@@ -138,5 +184,21 @@ impl SessionState {
             },
         });
         Some(frame.to_string())
+    }
+}
+
+/// What a user may see of an account: `None` if they are not a member.
+pub async fn visibility(
+    store: &Store,
+    account: AccountId,
+    user: UserId,
+) -> Result<Option<Visibility>, StorageError> {
+    match store.role_of(account, user).await? {
+        Some(Role::Administrator) => Ok(Some(Visibility::AllInboxes)),
+        Some(Role::Agent) => {
+            let inboxes = store.inboxes_of_member(account, user).await?;
+            Ok(Some(Visibility::Inboxes(inboxes.into_iter().collect())))
+        }
+        None => Ok(None),
     }
 }

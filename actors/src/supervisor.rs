@@ -26,7 +26,11 @@ impl Actor for Supervisor {
     type State = Registry;
     type Arguments = Registry;
 
-    async fn pre_start(&self, _: ActorRef<()>, registry: Registry) -> Result<Registry, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<()>,
+        registry: Registry,
+    ) -> Result<Registry, ActorProcessingErr> {
         Ok(registry)
     }
 

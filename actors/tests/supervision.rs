@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_actors::conversation::ConversationMessage;
-use switchyard_actors::delivery::{DeliveryFuture, DeliveryJob, Deliverer};
+use switchyard_actors::delivery::{Deliverer, DeliveryFuture, DeliveryJob};
 use switchyard_actors::{EngineError, EventBus, Presence, Registry, RegistryConfig};
 use switchyard_engine::channel::{ApiChannel, Channel, Inbox};
 use switchyard_engine::contact::{Contact, ContactInbox, ContactProfile};
@@ -45,12 +45,20 @@ impl Drop for TempDir {
 async fn world(config: RegistryConfig) -> World {
     let dir = std::env::temp_dir().join(format!("switchyard-actors-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&StoreConfig::Sqlite { path: dir.join("test.db") }).await.unwrap();
+    let store = Store::connect(&StoreConfig::Sqlite {
+        path: dir.join("test.db"),
+    })
+    .await
+    .unwrap();
     store.migrate().await.unwrap();
     let bus = EventBus::new();
-    let writers = WriterPool::start(store.clone(), 1, Arc::new(move |events| bus.publish(events)))
-        .await
-        .unwrap();
+    let writers = WriterPool::start(
+        store.clone(),
+        1,
+        Arc::new(move |events| bus.publish(events)),
+    )
+    .await
+    .unwrap();
     let registry = Registry::start(
         store.clone(),
         writers,
@@ -75,13 +83,24 @@ async fn world(config: RegistryConfig) -> World {
         })
         .await
         .unwrap();
-    World { registry, store, inbox, _dir: TempDir(dir) }
+    World {
+        registry,
+        store,
+        inbox,
+        _dir: TempDir(dir),
+    }
 }
 
 impl World {
     async fn customer(&self, source_id: &str) -> (Contact, ContactInbox) {
-        let profile = ContactProfile { source_id: source_id.into(), ..ContactProfile::default() };
-        self.store.resolve_contact(self.inbox.account_id, self.inbox.id, &profile).await.unwrap()
+        let profile = ContactProfile {
+            source_id: source_id.into(),
+            ..ContactProfile::default()
+        };
+        self.store
+            .resolve_contact(self.inbox.account_id, self.inbox.id, &profile)
+            .await
+            .unwrap()
     }
 
     async fn conversation(&self, source_id: &str) -> Conversation {
@@ -103,18 +122,28 @@ impl World {
             sent_at: None,
             echo_id: None,
         };
-        self.registry.post_incoming(conversation.id, message).await.map(|_| ())
+        self.registry
+            .post_incoming(conversation.id, message)
+            .await
+            .map(|_| ())
     }
 
     async fn contents(&self, conversation: &Conversation) -> Vec<String> {
         let page = MessagePage::Latest { limit: 100 };
         let messages = self.store.messages(conversation.id, page).await.unwrap();
-        messages.into_iter().filter_map(|message| message.content).collect()
+        messages
+            .into_iter()
+            .filter_map(|message| message.content)
+            .collect()
     }
 
     /// The conversation's stored event numbers, which must run 1, 2, 3... without gaps.
     async fn event_seqs(&self, conversation: &Conversation) -> Vec<i64> {
-        let events = self.store.events_after(conversation.id, 0, 1_000).await.unwrap();
+        let events = self
+            .store
+            .events_after(conversation.id, 0, 1_000)
+            .await
+            .unwrap();
         events.into_iter().map(|event| event.seq).collect()
     }
 }
@@ -126,7 +155,10 @@ async fn a_panicking_conversation_does_not_affect_its_neighbours() {
     let neighbour = world.conversation("customer-b").await;
     world.post(&failing, "before the failure").await.unwrap();
 
-    world.registry.tell_conversation(failing.id, ConversationMessage::Panic).await;
+    world
+        .registry
+        .tell_conversation(failing.id, ConversationMessage::Panic)
+        .await;
     world.post(&neighbour, "business as usual").await.unwrap();
     world.post(&failing, "after the failure").await.unwrap();
 
@@ -141,7 +173,10 @@ async fn a_panicking_conversation_does_not_affect_its_neighbours() {
 
 #[tokio::test]
 async fn a_passivated_conversation_restarts_from_storage_where_it_left_off() {
-    let config = RegistryConfig { conversation_idle: Duration::from_millis(100), ..RegistryConfig::default() };
+    let config = RegistryConfig {
+        conversation_idle: Duration::from_millis(100),
+        ..RegistryConfig::default()
+    };
     let world = world(config).await;
     let conversation = world.conversation("customer").await;
     world.post(&conversation, "first").await.unwrap();
@@ -155,12 +190,18 @@ async fn a_passivated_conversation_restarts_from_storage_where_it_left_off() {
 
 #[tokio::test]
 async fn concurrent_requests_during_passivation_are_neither_lost_nor_reordered() {
-    let config = RegistryConfig { conversation_idle: Duration::from_millis(20), ..RegistryConfig::default() };
+    let config = RegistryConfig {
+        conversation_idle: Duration::from_millis(20),
+        ..RegistryConfig::default()
+    };
     let world = world(config).await;
     let conversation = world.conversation("customer").await;
 
     for round in 0..20 {
-        world.post(&conversation, &format!("message {round}")).await.unwrap();
+        world
+            .post(&conversation, &format!("message {round}"))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(round % 4 * 10)).await;
     }
 

@@ -203,7 +203,7 @@ impl Conversation {
 
     fn touch(&mut self, at: Timestamp) {
         self.last_activity_at = self.last_activity_at.max(at);
-        self.updated_at = Timestamp::now().max(at);
+        self.updated_at = self.updated_at.max(at);
     }
 }
 
@@ -246,7 +246,10 @@ mod tests {
 
         assert_eq!(
             change,
-            Some(Change::Status { from: ConversationStatus::Resolved, to: ConversationStatus::Open })
+            Some(Change::Status {
+                from: ConversationStatus::Resolved,
+                to: ConversationStatus::Open
+            })
         );
         assert_eq!(resolved.unread_count, 1);
         assert_eq!(resolved.waiting_since, Some(Timestamp(5)));

@@ -1,9 +1,9 @@
 //! What a channel hands the engine: customer messages and delivery reports, already mapped
 //! from the provider's format into the engine's terms.
 
+use crate::Timestamp;
 use crate::contact::ContactProfile;
 use crate::message::{Attachment, ContentType, MessageStatus};
-use crate::Timestamp;
 use serde_json::Value;
 
 /// A customer message as a gateway parsed it, before it has a conversation or an id.

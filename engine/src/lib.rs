@@ -10,13 +10,13 @@ pub mod channel;
 pub mod contact;
 pub mod conversation;
 pub mod event;
-pub mod inbound;
 pub mod ids;
+pub mod inbound;
 pub mod message;
 pub mod push;
 pub mod secret;
-pub mod user;
 pub mod time;
+pub mod user;
 
 pub use ids::{AccountId, ContactId, ConversationId, InboxId, MessageId, UserId};
 pub use time::Timestamp;

@@ -4,13 +4,13 @@
 //! the building blocks of the REST responses. They live in the engine, next to the model, so
 //! that an event can be rendered once, stored, and replayed byte for byte.
 
+use crate::Timestamp;
 use crate::channel::ChannelKind;
 use crate::contact::{Contact, ContactInbox};
 use crate::conversation::Conversation;
 use crate::message::{Attachment, Message, Sender};
 use crate::user::UserSummary;
-use crate::Timestamp;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A contact as events show it.
 pub fn contact(contact: &Contact) -> Value {
@@ -84,7 +84,9 @@ pub fn message(message: &Message, context: MessageContext<'_>) -> Value {
             "contact_inbox": { "source_id": context.contact_inbox.source_id },
         },
     });
-    let fields = data.as_object_mut().expect("a json! object literal is an object");
+    let fields = data
+        .as_object_mut()
+        .expect("a json! object literal is an object");
     if let Some(echo_id) = &message.echo_id {
         fields.insert("echo_id".into(), json!(echo_id));
     }
@@ -235,31 +237,10 @@ pub fn priority_name(code: i64) -> &'static str {
 
 /// An RFC 3339 timestamp in UTC with millisecond precision, as Rails renders times.
 pub fn iso8601(at: Timestamp) -> String {
-    let seconds = at.unix_seconds();
-    let millis = at.0.rem_euclid(1_000_000) / 1_000;
-    let days = seconds.div_euclid(86_400);
-    let second_of_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
-}
-
-/// Converts days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    match chrono::DateTime::from_timestamp_micros(at.0) {
+        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => String::new(),
+    }
 }
 
 fn object_or_empty(value: &Value) -> Value {
@@ -276,7 +257,10 @@ mod tests {
     #[test]
     fn timestamps_render_as_rails_does() {
         assert_eq!(iso8601(Timestamp(0)), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(Timestamp(1_697_043_223_250_000)), "2023-10-11T16:53:43.250Z");
+        assert_eq!(
+            iso8601(Timestamp(1_697_043_223_250_000)),
+            "2023-10-11T16:53:43.250Z"
+        );
     }
 }
 

@@ -16,7 +16,10 @@ use axum::routing::{get, post};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/platform/api/v1/accounts", post(platform::create_account))
-        .route("/platform/api/v1/accounts/{account_id}", get(platform::show_account))
+        .route(
+            "/platform/api/v1/accounts/{account_id}",
+            get(platform::show_account),
+        )
         .route("/platform/api/v1/users", post(platform::create_user))
         .route("/platform/api/v1/users/{user_id}", get(platform::show_user))
         .route(
@@ -28,13 +31,22 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/accounts/{account_id}/inboxes",
             post(inboxes::create).get(inboxes::list),
         )
-        .route("/api/v1/accounts/{account_id}/inboxes/{inbox_id}", get(inboxes::show))
-        .route("/api/v1/accounts/{account_id}/inbox_members", post(inboxes::add_members))
+        .route(
+            "/api/v1/accounts/{account_id}/inboxes/{inbox_id}",
+            get(inboxes::show),
+        )
+        .route(
+            "/api/v1/accounts/{account_id}/inbox_members",
+            post(inboxes::add_members),
+        )
         .route(
             "/api/v1/accounts/{account_id}/inbox_members/{inbox_id}",
             get(inboxes::list_members),
         )
-        .route("/api/v1/accounts/{account_id}/conversations", get(conversations::list))
+        .route(
+            "/api/v1/accounts/{account_id}/conversations",
+            get(conversations::list),
+        )
         .route(
             "/api/v1/accounts/{account_id}/conversations/{conversation_id}",
             get(conversations::show),

@@ -52,12 +52,17 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = token(parts)?;
         let user = state.store.user_by_access_token(token).await?;
-        user.map(CurrentUser).ok_or_else(|| ApiError::Unauthorized("invalid access token".into()))
+        user.map(CurrentUser)
+            .ok_or_else(|| ApiError::Unauthorized("invalid access token".into()))
     }
 }
 
 /// Checks that the user belongs to the account; returns their role there.
-pub async fn member_role(state: &AppState, user: &User, account: AccountId) -> Result<Role, ApiError> {
+pub async fn member_role(
+    state: &AppState,
+    user: &User,
+    account: AccountId,
+) -> Result<Role, ApiError> {
     state
         .store
         .role_of(account, user.id)
@@ -66,14 +71,21 @@ pub async fn member_role(state: &AppState, user: &User, account: AccountId) -> R
 }
 
 /// Checks that the user administers the account.
-pub async fn require_administrator(state: &AppState, user: &User, account: AccountId) -> Result<(), ApiError> {
+pub async fn require_administrator(
+    state: &AppState,
+    user: &User,
+    account: AccountId,
+) -> Result<(), ApiError> {
     match member_role(state, user, account).await? {
         Role::Administrator => Ok(()),
-        Role::Agent => Err(ApiError::Forbidden("only administrators may do this".into())),
+        Role::Agent => Err(ApiError::Forbidden(
+            "only administrators may do this".into(),
+        )),
     }
 }
 
 /// Compares secrets without leaking where they first differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }

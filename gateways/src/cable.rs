@@ -17,10 +17,10 @@ use axum::routing::get;
 use ractor::{Actor, ActorRef};
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::HashSet;
 use std::time::Duration;
-use switchyard_actors::session::{AgentSession, SessionArguments, SessionMessage, Visibility};
-use switchyard_engine::user::Role;
+use switchyard_actors::session::{
+    self, AgentSession, SessionArguments, SessionMessage, Visibility,
+};
 use switchyard_engine::{AccountId, UserId};
 use tokio::sync::mpsc;
 
@@ -35,7 +35,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.protocols(["actioncable-v1-json"]).on_upgrade(move |socket| serve_socket(socket, state))
+    upgrade
+        .protocols(["actioncable-v1-json"])
+        .on_upgrade(move |socket| serve_socket(socket, state))
 }
 
 /// A client command frame.
@@ -66,8 +68,16 @@ struct Connection {
 
 async fn serve_socket(mut socket: WebSocket, state: AppState) {
     let (outbox, mut frames) = mpsc::channel::<String>(OUTBOX_FRAMES);
-    let mut connection = Connection { state, outbox: outbox.clone(), session: None };
-    if socket.send(Message::text(json!({ "type": "welcome" }).to_string())).await.is_err() {
+    let mut connection = Connection {
+        state,
+        outbox: outbox.clone(),
+        session: None,
+    };
+    if socket
+        .send(Message::text(json!({ "type": "welcome" }).to_string()))
+        .await
+        .is_err()
+    {
         return;
     }
     drop(outbox);
@@ -110,7 +120,11 @@ impl Connection {
         match command.command.as_str() {
             "subscribe" => {
                 let confirmed = self.subscribe(&command.identifier).await;
-                let kind = if confirmed { "confirm_subscription" } else { "reject_subscription" };
+                let kind = if confirmed {
+                    "confirm_subscription"
+                } else {
+                    "reject_subscription"
+                };
                 Some(json!({ "identifier": command.identifier, "type": kind }).to_string())
             }
             // Presence heartbeats (`update_presence`) need no answer: an open socket is presence.
@@ -139,7 +153,12 @@ impl Connection {
             .await
             .map_err(|e| e.to_string())?
             .ok_or("unknown pubsub_token")?;
-        if room.user_id.as_ref().and_then(as_i64).is_some_and(|id| UserId(id) != user.id) {
+        if room
+            .user_id
+            .as_ref()
+            .and_then(as_i64)
+            .is_some_and(|id| UserId(id) != user.id)
+        {
             return Err("user_id does not match the pubsub_token".into());
         }
         let accounts = match room.account_id.as_ref().and_then(as_i64) {
@@ -155,22 +174,21 @@ impl Connection {
         for account in accounts {
             let visibility = self.visibility(account, user.id).await?;
             let session = self.session(user.id).await?;
-            let watch = SessionMessage::Watch { account, visibility, identifier: identifier.to_owned() };
+            let watch = SessionMessage::Watch {
+                account,
+                visibility,
+                identifier: identifier.to_owned(),
+            };
             session.cast(watch).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
 
     async fn visibility(&self, account: AccountId, user: UserId) -> Result<Visibility, String> {
-        let store = &self.state.store;
-        match store.role_of(account, user).await.map_err(|e| e.to_string())? {
-            Some(Role::Administrator) => Ok(Visibility::AllInboxes),
-            Some(Role::Agent) => {
-                let inboxes = store.inboxes_of_member(account, user).await.map_err(|e| e.to_string())?;
-                Ok(Visibility::Inboxes(inboxes.into_iter().collect::<HashSet<_>>()))
-            }
-            None => Err("not a member of the account".into()),
-        }
+        let visibility = session::visibility(&self.state.store, account, user).await;
+        visibility
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "not a member of the account".into())
     }
 
     /// The socket's session actor, started on the first subscription.
@@ -182,8 +200,11 @@ impl Connection {
             user,
             outbox: self.outbox.clone(),
             presence: self.state.registry.presence().clone(),
+            store: self.state.store.clone(),
         };
-        let (session, _) = Actor::spawn(None, AgentSession, arguments).await.map_err(|e| e.to_string())?;
+        let (session, _) = Actor::spawn(None, AgentSession, arguments)
+            .await
+            .map_err(|e| e.to_string())?;
         self.session = Some(session.clone());
         Ok(session)
     }

@@ -7,7 +7,7 @@
 
 use crate::whatsapp::outbound;
 use std::time::Duration;
-use switchyard_actors::delivery::{DeliveryError, DeliveryFuture, DeliveryJob, Deliverer};
+use switchyard_actors::delivery::{Deliverer, DeliveryError, DeliveryFuture, DeliveryJob};
 use switchyard_engine::channel::{ApiChannel, Channel, WhatsappChannel};
 
 /// How long one delivery attempt may take.
@@ -23,11 +23,20 @@ pub struct ProviderDeliverer {
 impl ProviderDeliverer {
     /// A deliverer sending WhatsApp messages to `whatsapp_api_base` (Meta's Graph API host).
     pub fn new(whatsapp_api_base: String) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build()?;
-        Ok(ProviderDeliverer { client, whatsapp_api_base })
+        let client = reqwest::Client::builder()
+            .timeout(ATTEMPT_TIMEOUT)
+            .build()?;
+        Ok(ProviderDeliverer {
+            client,
+            whatsapp_api_base,
+        })
     }
 
-    async fn deliver_api(&self, channel: &ApiChannel, job: &DeliveryJob) -> Result<Option<String>, DeliveryError> {
+    async fn deliver_api(
+        &self,
+        channel: &ApiChannel,
+        job: &DeliveryJob,
+    ) -> Result<Option<String>, DeliveryError> {
         if channel.webhook_url.is_empty() {
             return Ok(None);
         }
@@ -48,12 +57,23 @@ impl ProviderDeliverer {
         })
     }
 
-    async fn deliver_whatsapp(&self, channel: &WhatsappChannel, job: &DeliveryJob) -> Result<Option<String>, DeliveryError> {
-        let url = outbound::send_url(&self.whatsapp_api_base, outbound::GRAPH_API_VERSION, &channel.phone_number_id);
+    async fn deliver_whatsapp(
+        &self,
+        channel: &WhatsappChannel,
+        job: &DeliveryJob,
+    ) -> Result<Option<String>, DeliveryError> {
+        let url = outbound::send_url(
+            &self.whatsapp_api_base,
+            outbound::GRAPH_API_VERSION,
+            &channel.phone_number_id,
+        );
         let content = job.message.content.as_deref().unwrap_or_default();
         if content.chars().count() > outbound::MAX_TEXT_CHARS {
             return Err(DeliveryError {
-                message: format!("WhatsApp text messages are limited to {} characters", outbound::MAX_TEXT_CHARS),
+                message: format!(
+                    "WhatsApp text messages are limited to {} characters",
+                    outbound::MAX_TEXT_CHARS
+                ),
                 retryable: false,
             });
         }
@@ -94,5 +114,8 @@ impl Deliverer for ProviderDeliverer {
 }
 
 fn network_error(error: reqwest::Error) -> DeliveryError {
-    DeliveryError { message: format!("provider unreachable: {error}"), retryable: true }
+    DeliveryError {
+        message: format!("provider unreachable: {error}"),
+        retryable: true,
+    }
 }

@@ -129,8 +129,10 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJsonBody(T::default()));
         }
-        serde_json::from_slice(&bytes).map(OptionalJsonBody).map_err(|error| {
-            ApiError::BadRequest(format!("invalid JSON body: {error}")).into_response()
-        })
+        serde_json::from_slice(&bytes)
+            .map(OptionalJsonBody)
+            .map_err(|error| {
+                ApiError::BadRequest(format!("invalid JSON body: {error}")).into_response()
+            })
     }
 }

@@ -27,7 +27,9 @@ mod corpus {
     /// folder fails the test instead of skipping it, so a broken checkout cannot pass for a
     /// green run.
     pub(super) fn dir(name: &str) -> PathBuf {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus").join(name);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/corpus")
+            .join(name);
         assert!(dir.is_dir(), "the corpus folder {dir:?} is missing");
         dir
     }

@@ -9,8 +9,9 @@
 //! Only after the commit does the writer announce the batch's events (through the
 //! [`EventSink`]) and answer each request. So an event is never seen for a change that could
 //! still be lost, and a webhook is acknowledged only once what it carried is durable. If the
-//! commit fails, every request in the batch gets the error and its `on_failure` hook runs, so
-//! the owning conversation can drop its in-memory state and reload it from storage.
+//! commit of a batch fails, its requests are committed again one by one, so that one bad
+//! request fails alone; a request that still fails gets the error and its `on_failure` hook
+//! runs, so the owning conversation can drop its in-memory state and reload it from storage.
 
 use crate::records::{Write, WriteKey};
 use crate::{StorageError, Store};
@@ -205,7 +206,18 @@ impl StorageWriter {
         );
         match outcome {
             Ok(()) => self.announce(requests),
-            Err(error) => fail(requests, error),
+            Err(error) if requests.len() == 1 => fail(requests, error),
+            Err(error) => {
+                // One bad request must not fail its neighbours: commit each on its own.
+                tracing::warn!(error = %error, batch.requests = requests.len(), "batch failed; committing one by one");
+                for request in requests {
+                    let writes: Vec<&Write> = request.writes.iter().collect();
+                    match self.store.commit(&writes).await {
+                        Ok(()) => self.announce(vec![request]),
+                        Err(error) => fail(vec![request], error),
+                    }
+                }
+            }
         }
     }
 

@@ -62,6 +62,7 @@ conformance!(
     racing_resolutions_of_one_customer_create_one_contact,
     display_ids_count_from_one_in_each_account,
     committed_messages_conversations_and_events_read_back_unchanged,
+    the_last_of_several_changes_in_one_batch_wins,
     a_retried_incoming_message_is_stored_once,
     an_outgoing_message_may_share_a_provider_id_with_an_incoming_one,
     message_pages_follow_created_at_then_id,
@@ -228,6 +229,62 @@ async fn committed_messages_conversations_and_events_read_back_unchanged(store: 
     let update = Write::UpdateMessage(updated.clone());
     store.commit(&[&update]).await.unwrap();
     assert_eq!(store.message(rich.id).await.unwrap(), Some(updated));
+}
+
+async fn the_last_of_several_changes_in_one_batch_wins(store: Store) {
+    let fixture = Fixture::new(&store).await;
+    let mut conversations = Vec::new();
+    for _ in 0..40 {
+        conversations.push(
+            store
+                .create_conversation(&fixture.new_conversation())
+                .await
+                .unwrap(),
+        );
+    }
+    let first = conversations[0].clone();
+    let inserted = incoming(&first, fixture.contact, 1, 100, Some("wamid.batch"));
+    let delivered = Message {
+        status: MessageStatus::Delivered,
+        ..inserted.clone()
+    };
+    let read = Message {
+        status: MessageStatus::Read,
+        ..inserted.clone()
+    };
+    let mut writes = vec![
+        Write::InsertMessage(inserted),
+        Write::UpdateMessage(delivered),
+    ];
+    // Enough statements that the pipeline holds more than a handful of requests.
+    for (index, conversation) in conversations.iter_mut().enumerate() {
+        conversation.unread_count = index as i64;
+        writes.push(Write::SaveConversation(conversation.clone()));
+    }
+    conversations[0].unread_count = 99;
+    writes.push(Write::SaveConversation(conversations[0].clone()));
+    writes.push(Write::UpdateMessage(read.clone()));
+
+    store
+        .commit(&writes.iter().collect::<Vec<_>>())
+        .await
+        .unwrap();
+
+    assert_eq!(store.message(read.id).await.unwrap(), Some(read));
+    assert_eq!(
+        store.conversation(first.id).await.unwrap(),
+        Some(conversations[0].clone())
+    );
+    let last = conversations.last().unwrap();
+    assert_eq!(
+        store
+            .conversation(last.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .unread_count,
+        39
+    );
 }
 
 async fn a_retried_incoming_message_is_stored_once(store: Store) {

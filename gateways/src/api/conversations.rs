@@ -40,7 +40,9 @@ pub async fn list(
     let visible_inboxes = visible_inboxes(&state, &user, account).await?;
     let status = match query.status.as_deref().unwrap_or("open") {
         "all" => None,
-        other => Some(ConversationStatus::parse(other).map_err(|e| ApiError::BadRequest(e.to_string()))?),
+        other => Some(
+            ConversationStatus::parse(other).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        ),
     };
     let assignee = match query.assignee_type.as_deref().unwrap_or("all") {
         "all" => AssigneeFilter::All,
@@ -87,7 +89,8 @@ pub async fn show(
     State(state): State<AppState>,
     Path((account_id, display_id)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let conversation =
+        visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
     Ok(Json(present::conversation(&state, &conversation).await?))
 }
 
@@ -99,9 +102,16 @@ pub async fn visible_conversation(
     display_id: i64,
 ) -> Result<Conversation, ApiError> {
     let visible = visible_inboxes(state, user, account).await?;
-    let conversation = state.store.conversation_by_display_id(account, display_id).await?;
+    let conversation = state
+        .store
+        .conversation_by_display_id(account, display_id)
+        .await?;
     conversation
-        .filter(|conversation| visible.as_ref().is_none_or(|ids| ids.contains(&conversation.inbox_id)))
+        .filter(|conversation| {
+            visible
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&conversation.inbox_id))
+        })
         .ok_or_else(|| ApiError::NotFound("conversation".into()))
 }
 
@@ -124,7 +134,9 @@ pub async fn assign(
     let account = AccountId(account_id);
     let conversation = visible_conversation(&state, &user, account, display_id).await?;
     if body.team_id.is_some() && body.assignee_id.is_none() {
-        return Err(ApiError::Unprocessable("team assignment is not supported yet".into()));
+        return Err(ApiError::Unprocessable(
+            "team assignment is not supported yet".into(),
+        ));
     }
     let agent = match body.assignee_id {
         Some(id) => Some(account_agent(&state, account, UserId(id)).await?),
@@ -134,7 +146,11 @@ pub async fn assign(
     state.registry.assign(conversation.id, summary).await?;
     match agent {
         Some((agent, role)) => {
-            let availability = if state.registry.is_online(agent.id) { "online" } else { "offline" };
+            let availability = if state.registry.is_online(agent.id) {
+                "online"
+            } else {
+                "offline"
+            };
             Ok(Json(present::agent(&agent, role, availability)))
         }
         None => Ok(Json(Value::Null)),
@@ -173,7 +189,9 @@ pub async fn toggle_status(
     let conversation = visible_conversation(&state, &user, account, display_id).await?;
     let requested = body.status;
     let status = match requested.as_deref() {
-        Some(status) => ConversationStatus::parse(status).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
+        Some(status) => {
+            ConversationStatus::parse(status).map_err(|e| ApiError::Unprocessable(e.to_string()))?
+        }
         None if conversation.status == ConversationStatus::Open => ConversationStatus::Resolved,
         None => ConversationStatus::Open,
     };

@@ -106,12 +106,17 @@ fn whatsapp_channel(body: ChannelBody) -> Result<Channel, ApiError> {
     }
     let phone_number = phone_digits(body.phone_number.as_deref().unwrap_or_default());
     if phone_number.len() < 6 {
-        return Err(ApiError::Unprocessable("channel.phone_number must be a phone number".into()));
+        return Err(ApiError::Unprocessable(
+            "channel.phone_number must be a phone number".into(),
+        ));
     }
     let config = body.provider_config.ok_or_else(|| {
         ApiError::Unprocessable("channel.provider_config is required for WhatsApp".into())
     })?;
-    if config.api_key.is_empty() || config.phone_number_id.is_empty() || config.app_secret.is_empty() {
+    if config.api_key.is_empty()
+        || config.phone_number_id.is_empty()
+        || config.app_secret.is_empty()
+    {
         return Err(ApiError::Unprocessable(
             "provider_config needs api_key, phone_number_id and app_secret".into(),
         ));
@@ -121,7 +126,11 @@ fn whatsapp_channel(body: ChannelBody) -> Result<Channel, ApiError> {
         phone_number_id: config.phone_number_id,
         business_account_id: config.business_account_id,
         api_key: Secret::new(config.api_key),
-        webhook_verify_token: Secret::new(config.webhook_verify_token.unwrap_or_else(|| random_token(16))),
+        webhook_verify_token: Secret::new(
+            config
+                .webhook_verify_token
+                .unwrap_or_else(|| random_token(16)),
+        ),
         app_secret: Secret::new(config.app_secret),
     }))
 }
@@ -130,7 +139,9 @@ fn validated_url(url: String) -> Result<String, ApiError> {
     if url.is_empty() || url.starts_with("http://") || url.starts_with("https://") {
         Ok(url)
     } else {
-        Err(ApiError::Unprocessable(format!("webhook_url `{url}` must be an http(s) URL")))
+        Err(ApiError::Unprocessable(format!(
+            "webhook_url `{url}` must be an http(s) URL"
+        )))
     }
 }
 
@@ -138,7 +149,11 @@ fn validated_url(url: String) -> Result<String, ApiError> {
 pub fn random_token(length: usize) -> String {
     use rand::Rng;
     use rand::distr::Alphanumeric;
-    rand::rng().sample_iter(Alphanumeric).take(length).map(char::from).collect()
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(length)
+        .map(char::from)
+        .collect()
 }
 
 /// Lists the account's inboxes (agents see the inboxes they are members of).
@@ -190,7 +205,11 @@ pub async fn visible_inbox(
     inbox: InboxId,
 ) -> Result<Inbox, ApiError> {
     let visible = visible_inboxes(state, user, account).await?;
-    let inbox = state.store.inbox(inbox).await?.filter(|inbox| inbox.account_id == account);
+    let inbox = state
+        .store
+        .inbox(inbox)
+        .await?
+        .filter(|inbox| inbox.account_id == account);
     inbox
         .filter(|inbox| visible.as_ref().is_none_or(|ids| ids.contains(&inbox.id)))
         .ok_or_else(|| ApiError::NotFound("inbox".into()))
@@ -217,12 +236,15 @@ pub async fn add_members(
     for id in body.user_ids {
         let id = UserId(id);
         if state.store.role_of(account, id).await?.is_none() {
-            return Err(ApiError::Unprocessable(format!("user {id} is not a member of this account")));
+            return Err(ApiError::Unprocessable(format!(
+                "user {id} is not a member of this account"
+            )));
         }
         members.push(id);
     }
     state.store.add_inbox_members(inbox.id, &members).await?;
     state.registry.inbox_members_changed(inbox.id).await;
+    state.registry.bus().refresh_visibility(account);
     members_payload(&state, account, inbox.id).await
 }
 
@@ -237,13 +259,24 @@ pub async fn list_members(
     members_payload(&state, account, inbox.id).await
 }
 
-async fn members_payload(state: &AppState, account: AccountId, inbox: InboxId) -> Result<Json<Value>, ApiError> {
+async fn members_payload(
+    state: &AppState,
+    account: AccountId,
+    inbox: InboxId,
+) -> Result<Json<Value>, ApiError> {
     let mut payload = Vec::new();
     for id in state.store.inbox_members(inbox).await? {
-        let (Some(member), Some(role)) = (state.store.user(id).await?, state.store.role_of(account, id).await?) else {
+        let (Some(member), Some(role)) = (
+            state.store.user(id).await?,
+            state.store.role_of(account, id).await?,
+        ) else {
             continue;
         };
-        let availability = if state.registry.is_online(id) { "online" } else { "offline" };
+        let availability = if state.registry.is_online(id) {
+            "online"
+        } else {
+            "offline"
+        };
         payload.push(present::agent(&member, role, availability));
     }
     Ok(Json(json!({ "payload": payload })))

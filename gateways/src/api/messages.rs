@@ -36,10 +36,17 @@ pub async fn list(
     Path((account_id, display_id)): Path<(i64, i64)>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let conversation =
+        visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
     let page = match (query.before, query.after) {
-        (Some(id), _) => MessagePage::Before { id: MessageId(id), limit: PAGE },
-        (None, Some(id)) => MessagePage::After { id: MessageId(id), limit: AFTER_PAGE },
+        (Some(id), _) => MessagePage::Before {
+            id: MessageId(id),
+            limit: PAGE,
+        },
+        (None, Some(id)) => MessagePage::After {
+            id: MessageId(id),
+            limit: AFTER_PAGE,
+        },
         (None, None) => MessagePage::Latest { limit: PAGE },
     };
     let messages = state.store.messages(conversation.id, page).await?;
@@ -85,7 +92,8 @@ pub async fn create(
     Path((account_id, display_id)): Path<(i64, i64)>,
     JsonBody(body): JsonBody<NewMessageBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let conversation = visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let conversation =
+        visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
     let content = validated_content(body.content)?;
     let message_type = body.message_type.as_deref().unwrap_or("outgoing");
     if MessageType::parse(message_type).ok() != Some(MessageType::Outgoing) {
@@ -94,7 +102,9 @@ pub async fn create(
         )));
     }
     let content_type = match body.content_type.as_deref() {
-        Some(name) => ContentType::parse(name).map_err(|e| ApiError::Unprocessable(e.to_string()))?,
+        Some(name) => {
+            ContentType::parse(name).map_err(|e| ApiError::Unprocessable(e.to_string()))?
+        }
         None => ContentType::Text,
     };
     let draft = OutgoingDraft {
@@ -107,7 +117,9 @@ pub async fn create(
     };
     let message = state.registry.reply(conversation.id, draft).await?;
     let conversation = state.registry.snapshot(conversation.id).await?;
-    Ok(Json(present::message(&state, &conversation, &message).await?))
+    Ok(Json(
+        present::message(&state, &conversation, &message).await?,
+    ))
 }
 
 /// Checks a message's text: present, not blank, not over Chatwoot's length limit.

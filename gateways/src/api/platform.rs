@@ -76,10 +76,17 @@ pub async fn create_user(
     }
     let email = body.email.trim().to_lowercase();
     if !is_plausible_email(&email) {
-        return Err(ApiError::Unprocessable(format!("`{email}` is not a valid e-mail address")));
+        return Err(ApiError::Unprocessable(format!(
+            "`{email}` is not a valid e-mail address"
+        )));
     }
     let password_hash = body.password.as_deref().map(hash_password).transpose()?;
-    let new = NewUser { name: name.to_owned(), display_name: body.display_name, email, password_hash };
+    let new = NewUser {
+        name: name.to_owned(),
+        display_name: body.display_name,
+        email,
+        password_hash,
+    };
     let user = state.store.create_user(&new).await?;
     Ok(Json(present::platform_user(&user)))
 }
@@ -110,12 +117,23 @@ pub async fn add_account_user(
     JsonBody(body): JsonBody<AccountUserBody>,
 ) -> Result<Json<Value>, ApiError> {
     let role = Role::parse(&body.role).ok_or_else(|| {
-        ApiError::Unprocessable(format!("role `{}` is invalid; use administrator or agent", body.role))
+        ApiError::Unprocessable(format!(
+            "role `{}` is invalid; use administrator or agent",
+            body.role
+        ))
     })?;
     let account = AccountId(account_id);
-    state.store.account(account).await?.ok_or_else(|| ApiError::NotFound("account".into()))?;
+    state
+        .store
+        .account(account)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("account".into()))?;
     let user = UserId(body.user_id);
-    state.store.user(user).await?.ok_or_else(|| ApiError::NotFound("user".into()))?;
+    state
+        .store
+        .user(user)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("user".into()))?;
     let membership = state.store.add_account_user(account, user, role).await?;
     Ok(Json(json!({
         "account_id": membership.account_id,

@@ -74,7 +74,9 @@ pub fn inbox(inbox: &Inbox) -> Value {
         "avatar_url": "",
         "allow_messages_after_resolved": true,
     });
-    let fields = data.as_object_mut().expect("a json! object literal is an object");
+    let fields = data
+        .as_object_mut()
+        .expect("a json! object literal is an object");
     match &inbox.channel {
         Channel::Api(api) => {
             fields.insert("inbox_identifier".into(), json!(api.identifier));
@@ -82,7 +84,10 @@ pub fn inbox(inbox: &Inbox) -> Value {
             fields.insert("hmac_mandatory".into(), json!(false));
         }
         Channel::Whatsapp(whatsapp) => {
-            fields.insert("phone_number".into(), json!(format!("+{}", whatsapp.phone_number)));
+            fields.insert(
+                "phone_number".into(),
+                json!(format!("+{}", whatsapp.phone_number)),
+            );
             fields.insert("provider".into(), json!("whatsapp_cloud"));
             fields.insert(
                 "provider_config".into(),
@@ -98,7 +103,10 @@ pub fn inbox(inbox: &Inbox) -> Value {
 }
 
 /// A conversation as REST listings show it, read from storage.
-pub async fn conversation(state: &AppState, conversation: &Conversation) -> Result<Value, ApiError> {
+pub async fn conversation(
+    state: &AppState,
+    conversation: &Conversation,
+) -> Result<Value, ApiError> {
     let store = &state.store;
     let (contact, contact_inbox) = store
         .contact_inbox_by_id(conversation.contact_inbox_id)
@@ -128,14 +136,20 @@ pub async fn conversation(state: &AppState, conversation: &Conversation) -> Resu
 }
 
 /// A message as REST listings show it, read from storage.
-pub async fn message(state: &AppState, conversation: &Conversation, message: &Message) -> Result<Value, ApiError> {
+pub async fn message(
+    state: &AppState,
+    conversation: &Conversation,
+    message: &Message,
+) -> Result<Value, ApiError> {
     let store = &state.store;
     let (contact, contact_inbox) = store
         .contact_inbox_by_id(conversation.contact_inbox_id)
         .await?
         .ok_or_else(|| ApiError::Internal("conversation without a contact".into()))?;
     let agent = match message.sender {
-        switchyard_engine::message::Sender::User(id) => store.user(id).await?.map(|user| user.summary()),
+        switchyard_engine::message::Sender::User(id) => {
+            store.user(id).await?.map(|user| user.summary())
+        }
         _ => None,
     };
     let context = push::MessageContext {

@@ -8,10 +8,16 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 /// `GET /api/v1/profile`: the user, their `pubsub_token` and their accounts.
-pub async fn show(CurrentUser(user): CurrentUser, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn show(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let accounts = state.store.accounts_of_user(user.id).await?;
-    let availability =
-        if state.registry.is_online(user.id) { "online" } else { "offline" };
+    let availability = if state.registry.is_online(user.id) {
+        "online"
+    } else {
+        "offline"
+    };
     let account_list: Vec<Value> = accounts
         .iter()
         .map(|(account, role)| {

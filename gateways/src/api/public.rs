@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(base, get(show_inbox))
         .route(&format!("{base}/contacts"), post(create_contact))
-        .route(&format!("{base}/contacts/{{contact_identifier}}"), get(show_contact))
+        .route(
+            &format!("{base}/contacts/{{contact_identifier}}"),
+            get(show_contact),
+        )
         .route(
             &format!("{base}/contacts/{{contact_identifier}}/conversations"),
             post(create_conversation).get(list_conversations),
@@ -37,7 +40,9 @@ pub fn routes() -> Router<AppState> {
             get(show_conversation),
         )
         .route(
-            &format!("{base}/contacts/{{contact_identifier}}/conversations/{{conversation_id}}/messages"),
+            &format!(
+                "{base}/contacts/{{contact_identifier}}/conversations/{{conversation_id}}/messages"
+            ),
             post(create_message).get(list_messages),
         )
 }
@@ -49,7 +54,11 @@ async fn api_inbox(state: &AppState, identifier: &str) -> Result<Inbox, ApiError
         .ok_or_else(|| ApiError::NotFound("inbox".into()))
 }
 
-async fn contact(state: &AppState, inbox: &Inbox, source_id: &str) -> Result<(Contact, ContactInbox), ApiError> {
+async fn contact(
+    state: &AppState,
+    inbox: &Inbox,
+    source_id: &str,
+) -> Result<(Contact, ContactInbox), ApiError> {
     let contact = state.store.contact_inbox(inbox.id, source_id).await?;
     contact.ok_or_else(|| ApiError::NotFound("contact".into()))
 }
@@ -60,7 +69,10 @@ async fn conversation_of(
     contact_inbox: &ContactInbox,
     display_id: i64,
 ) -> Result<Conversation, ApiError> {
-    let conversation = state.store.conversation_by_display_id(inbox.account_id, display_id).await?;
+    let conversation = state
+        .store
+        .conversation_by_display_id(inbox.account_id, display_id)
+        .await?;
     conversation
         .filter(|conversation| conversation.contact_inbox_id == contact_inbox.id)
         .ok_or_else(|| ApiError::NotFound("conversation".into()))
@@ -108,7 +120,10 @@ pub async fn create_contact(
     OptionalJsonBody(body): OptionalJsonBody<NewContactBody>,
 ) -> Result<Json<Value>, ApiError> {
     let inbox = api_inbox(&state, &identifier).await?;
-    let source_id = body.source_id.filter(|id| !id.is_empty()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let source_id = body
+        .source_id
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let profile = ContactProfile {
         source_id,
         name: body.name,
@@ -119,7 +134,10 @@ pub async fn create_contact(
             "custom_attributes": body.custom_attributes,
         }),
     };
-    let (contact, contact_inbox) = state.store.resolve_contact(inbox.account_id, inbox.id, &profile).await?;
+    let (contact, contact_inbox) = state
+        .store
+        .resolve_contact(inbox.account_id, inbox.id, &profile)
+        .await?;
     Ok(Json(public_contact(&contact, &contact_inbox)))
 }
 
@@ -160,7 +178,10 @@ pub async fn create_conversation(
     let inbox = api_inbox(&state, &identifier).await?;
     let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
     let attributes = body.custom_attributes.unwrap_or_else(|| json!({}));
-    let conversation = state.registry.start_conversation(&inbox, &contact, &contact_inbox, attributes).await?;
+    let conversation = state
+        .registry
+        .start_conversation(&inbox, &contact, &contact_inbox, attributes)
+        .await?;
     Ok(Json(public_conversation(&conversation, &contact, &[])))
 }
 
@@ -171,7 +192,10 @@ pub async fn list_conversations(
 ) -> Result<Json<Value>, ApiError> {
     let inbox = api_inbox(&state, &identifier).await?;
     let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
-    let conversations = state.store.conversations_of_contact_inbox(contact_inbox.id).await?;
+    let conversations = state
+        .store
+        .conversations_of_contact_inbox(contact_inbox.id)
+        .await?;
     let payload: Vec<Value> = conversations
         .iter()
         .map(|conversation| public_conversation(conversation, &contact, &[]))
@@ -188,10 +212,18 @@ pub async fn show_conversation(
     let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
     let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
     let messages = visible_messages(&state, &conversation, &contact).await?;
-    Ok(Json(public_conversation(&conversation, &contact, &messages)))
+    Ok(Json(public_conversation(
+        &conversation,
+        &contact,
+        &messages,
+    )))
 }
 
-fn public_conversation(conversation: &Conversation, contact: &Contact, messages: &[Value]) -> Value {
+fn public_conversation(
+    conversation: &Conversation,
+    contact: &Contact,
+    messages: &[Value],
+) -> Value {
     json!({
         "id": conversation.display_id,
         "uuid": conversation.uuid,
@@ -229,7 +261,10 @@ pub async fn create_message(
     let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
     let content = validated_content(body.content)?;
     let inbound = InboundMessage {
-        contact: ContactProfile { source_id: contact_inbox.source_id.clone(), ..ContactProfile::default() },
+        contact: ContactProfile {
+            source_id: contact_inbox.source_id.clone(),
+            ..ContactProfile::default()
+        },
         source_id: None,
         content: Some(content),
         content_type: ContentType::Text,
@@ -238,7 +273,10 @@ pub async fn create_message(
         sent_at: None,
         echo_id: body.echo_id,
     };
-    let message = state.registry.post_incoming(conversation.id, inbound).await?;
+    let message = state
+        .registry
+        .post_incoming(conversation.id, inbound)
+        .await?;
     Ok(Json(public_message(&message, display_id, &contact)))
 }
 
@@ -250,11 +288,20 @@ pub async fn list_messages(
     let inbox = api_inbox(&state, &identifier).await?;
     let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
     let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
-    Ok(Json(Value::Array(visible_messages(&state, &conversation, &contact).await?)))
+    Ok(Json(Value::Array(
+        visible_messages(&state, &conversation, &contact).await?,
+    )))
 }
 
-async fn visible_messages(state: &AppState, conversation: &Conversation, contact: &Contact) -> Result<Vec<Value>, ApiError> {
-    let messages = state.store.messages(conversation.id, MessagePage::Latest { limit: 100 }).await?;
+async fn visible_messages(
+    state: &AppState,
+    conversation: &Conversation,
+    contact: &Contact,
+) -> Result<Vec<Value>, ApiError> {
+    let messages = state
+        .store
+        .messages(conversation.id, MessagePage::Latest { limit: 100 })
+        .await?;
     Ok(messages
         .iter()
         .filter(|message| !message.private)

@@ -18,14 +18,22 @@ use serde_json::{Value, json};
 use switchyard_actors::registry::Ingested;
 use switchyard_engine::channel::{Channel, Inbox, WhatsappChannel, phone_digits};
 
-async fn whatsapp_inbox(state: &AppState, phone_number: &str) -> Result<(Inbox, WhatsappChannel), ApiError> {
-    let inbox = state.store.inbox_by_whatsapp_number(&phone_digits(phone_number)).await?;
+async fn whatsapp_inbox(
+    state: &AppState,
+    phone_number: &str,
+) -> Result<(Inbox, WhatsappChannel), ApiError> {
+    let inbox = state
+        .store
+        .inbox_by_whatsapp_number(&phone_digits(phone_number))
+        .await?;
     match inbox {
         Some(inbox) => match inbox.channel.clone() {
             Channel::Whatsapp(channel) => Ok((inbox, channel)),
             Channel::Api(_) => Err(ApiError::NotFound("WhatsApp inbox".into())),
         },
-        None => Err(ApiError::NotFound(format!("WhatsApp inbox for {phone_number}"))),
+        None => Err(ApiError::NotFound(format!(
+            "WhatsApp inbox for {phone_number}"
+        ))),
     }
 }
 
@@ -48,12 +56,19 @@ pub async fn verify_subscription(
 ) -> Result<String, ApiError> {
     let (_, channel) = whatsapp_inbox(&state, &phone_number).await?;
     let token_matches = query.verify_token.as_deref().is_some_and(|token| {
-        crate::auth::constant_time_eq(token.as_bytes(), channel.webhook_verify_token.expose().as_bytes())
+        crate::auth::constant_time_eq(
+            token.as_bytes(),
+            channel.webhook_verify_token.expose().as_bytes(),
+        )
     });
     if query.mode.as_deref() != Some("subscribe") || !token_matches {
-        return Err(ApiError::Forbidden("verification failed: hub.mode or hub.verify_token is wrong".into()));
+        return Err(ApiError::Forbidden(
+            "verification failed: hub.mode or hub.verify_token is wrong".into(),
+        ));
     }
-    query.challenge.ok_or_else(|| ApiError::BadRequest("hub.challenge is missing".into()))
+    query
+        .challenge
+        .ok_or_else(|| ApiError::BadRequest("hub.challenge is missing".into()))
 }
 
 /// `POST`: a signed notification of messages and delivery statuses.
@@ -64,7 +79,9 @@ pub async fn receive(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (inbox, channel) = whatsapp_inbox(&state, &phone_number).await?;
-    let header = headers.get(signature::HEADER).and_then(|value| value.to_str().ok());
+    let header = headers
+        .get(signature::HEADER)
+        .and_then(|value| value.to_str().ok());
     signature::verify(channel.app_secret.expose(), &body, header).map_err(|error| {
         metrics::counter!("switchyard_webhooks_rejected_total", "provider" => "whatsapp", "reason" => "signature").increment(1);
         ApiError::Unauthorized(error.to_string())
@@ -91,5 +108,7 @@ pub async fn receive(
     }
     metrics::counter!("switchyard_webhooks_accepted_total", "provider" => "whatsapp").increment(1);
     tracing::debug!(inbox.id = %inbox.id, stored, duplicates, statuses, "whatsapp webhook accepted");
-    Ok(Json(json!({ "status": "ok", "stored": stored, "duplicates": duplicates, "statuses": statuses })))
+    Ok(Json(
+        json!({ "status": "ok", "stored": stored, "duplicates": duplicates, "statuses": statuses }),
+    ))
 }
