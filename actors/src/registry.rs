@@ -24,7 +24,7 @@ use switchyard_engine::channel::Inbox;
 use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
 use switchyard_engine::inbound::{InboundMessage, StatusReport};
-use switchyard_engine::message::Message;
+use switchyard_engine::message::{Message, MessageType};
 use switchyard_engine::user::UserSummary;
 use switchyard_engine::{ConversationId, InboxId, MessageId, UserId};
 use switchyard_storage::{IdAllocator, IdSequence, NewConversation, Store, WriterPool};
@@ -197,16 +197,21 @@ impl Registry {
     }
 
     /// Applies a provider's delivery report to the message it names. Reports on messages
-    /// this inbox never sent are ignored.
+    /// this inbox never sent (unknown ids, or a customer's own messages) are ignored.
+    ///
+    /// LIMITATION: a report that arrives before the provider's id of the reply is stored
+    /// (Meta can report `sent` within milliseconds) finds no message and is ignored; later
+    /// reports (`delivered`, `read`) still apply.
     pub async fn report_status(
         &self,
         inbox: InboxId,
         report: StatusReport,
     ) -> Result<(), EngineError> {
-        let Some(message) = self
+        let message = self
             .store()
             .message_by_source_id(inbox, &report.source_id)
-            .await?
+            .await?;
+        let Some(message) = message.filter(|message| message.message_type != MessageType::Incoming)
         else {
             tracing::debug!(inbox.id = %inbox, "status report for an unknown message ignored");
             return Ok(());
