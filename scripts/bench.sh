@@ -122,7 +122,7 @@ wait "$hello_pid" 2>/dev/null || true
 
 # --- Switchyard on PostgreSQL -------------------------------------------------------------
 log "recreating database ${DATABASE}"
-psql "${PG}/postgres" -qX -v ON_ERROR_STOP=1 \
+PGOPTIONS="-c client_min_messages=warning" psql "${PG}/postgres" -qX -v ON_ERROR_STOP=1 \
     -c "DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)" \
     -c "CREATE DATABASE ${DATABASE}" || fail "cannot recreate ${DATABASE} at ${PG}"
 
