@@ -62,7 +62,10 @@ async fn a_customer_and_an_agent_talk_through_an_api_inbox(backend: Backend) {
     assert_eq!(message["content"], "Hello, my order has not arrived");
     assert_eq!(message["sender"]["type"], "contact");
     assert_eq!(message["sender"]["name"], "Grace Customer");
-    assert!(message["created_at"].is_i64(), "created_at is unix seconds: {message}");
+    assert!(
+        message["created_at"].is_i64(),
+        "created_at is unix seconds: {message}"
+    );
 
     // Assert: the REST listings show it, with Chatwoot's counts.
     let list = app
@@ -90,7 +93,13 @@ async fn a_customer_and_an_agent_talk_through_an_api_inbox(backend: Backend) {
 
     // Act: the agent writes a private note, then replies.
     let note = app
-        .send_reply(account, agent, display_id, "Internal: check the courier", true)
+        .send_reply(
+            account,
+            agent,
+            display_id,
+            "Internal: check the courier",
+            true,
+        )
         .await;
     assert_eq!(note["private"], true);
     let reply = app

@@ -170,13 +170,25 @@ impl TestApp {
     /// `GET path`, with `token` as `api_access_token` when given.
     pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let request = self.client.get(self.url(path));
-        Reply::from(with_token(request, token).send().await.expect("GET is answered")).await
+        Reply::from(
+            with_token(request, token)
+                .send()
+                .await
+                .expect("GET is answered"),
+        )
+        .await
     }
 
     /// `POST path` with a JSON body, with `token` as `api_access_token` when given.
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         let request = self.client.post(self.url(path)).json(body);
-        Reply::from(with_token(request, token).send().await.expect("POST is answered")).await
+        Reply::from(
+            with_token(request, token)
+                .send()
+                .await
+                .expect("POST is answered"),
+        )
+        .await
     }
 
     /// POSTs raw `body` to the WhatsApp webhook of `phone_number`, with `signature` as
@@ -216,7 +228,10 @@ impl TestApp {
     pub(crate) async fn create_user(&self, account: i64, name: &str, role: &str) -> User {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
         let created = self
-            .platform("/platform/api/v1/users", json!({ "name": name, "email": email }))
+            .platform(
+                "/platform/api/v1/users",
+                json!({ "name": name, "email": email }),
+            )
             .await;
         let user = User {
             id: created["id"].as_i64().expect("a user has an id"),
@@ -237,9 +252,13 @@ impl TestApp {
         name: &str,
         webhook_url: &str,
     ) -> ApiInbox {
-        let body = json!({ "name": name, "channel": { "type": "api", "webhook_url": webhook_url } });
+        let body =
+            json!({ "name": name, "channel": { "type": "api", "webhook_url": webhook_url } });
         let path = format!("/api/v1/accounts/{account}/inboxes");
-        let inbox = self.post(&path, Some(&admin.access_token), &body).await.ok();
+        let inbox = self
+            .post(&path, Some(&admin.access_token), &body)
+            .await
+            .ok();
         ApiInbox {
             id: inbox["id"].as_i64().expect("an inbox has an id"),
             identifier: text(&inbox["inbox_identifier"]),
@@ -273,7 +292,10 @@ impl TestApp {
             },
         });
         let path = format!("/api/v1/accounts/{account}/inboxes");
-        let inbox = self.post(&path, Some(&admin.access_token), &body).await.ok();
+        let inbox = self
+            .post(&path, Some(&admin.access_token), &body)
+            .await
+            .ok();
         WhatsappInbox {
             id: inbox["id"].as_i64().expect("an inbox has an id"),
             phone_number: phone_number.to_owned(),
@@ -298,7 +320,10 @@ impl TestApp {
     /// the agent is a member of both inboxes.
     pub(crate) async fn provision(&self) -> Provisioned {
         let account = self
-            .platform("/platform/api/v1/accounts", json!({ "name": "Acme Support" }))
+            .platform(
+                "/platform/api/v1/accounts",
+                json!({ "name": "Acme Support" }),
+            )
             .await;
         let account_id = account["id"].as_i64().expect("an account has an id");
         let admin = self
@@ -384,6 +409,24 @@ impl TestApp {
             }
             all.splice(0..0, older);
         }
+    }
+
+    /// Polls the conversation's latest messages until message `id` satisfies `wanted`.
+    pub(crate) async fn message_when(
+        &self,
+        account: i64,
+        user: &User,
+        display_id: i64,
+        id: i64,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
+        eventually(&format!("message {id} to change"), WAIT, || async {
+            let messages = self.messages(account, user, display_id).await;
+            messages
+                .into_iter()
+                .find(|message| message["id"] == id && wanted(message))
+        })
+        .await
     }
 
     /// Agent `user` writes into the conversation: a reply, or a private note.
@@ -543,7 +586,7 @@ pub(crate) fn whatsapp_text(
 ) -> Vec<u8> {
     let value = json!({
         "messaging_product": "whatsapp",
-        "metadata": { "display_phone_number": CORPUS_PHONE_NUMBER, "phone_number_id": phone_number_id },
+        "metadata": metadata(phone_number_id),
         "contacts": [{ "profile": { "name": format!("Customer {from}") }, "wa_id": from }],
         "messages": [{
             "from": from,
@@ -566,7 +609,7 @@ pub(crate) fn whatsapp_status(
 ) -> Vec<u8> {
     let value = json!({
         "messaging_product": "whatsapp",
-        "metadata": { "display_phone_number": CORPUS_PHONE_NUMBER, "phone_number_id": phone_number_id },
+        "metadata": metadata(phone_number_id),
         "statuses": [{
             "id": message_id,
             "status": status,
@@ -577,10 +620,18 @@ pub(crate) fn whatsapp_status(
     whatsapp_notification(value)
 }
 
+/// The `metadata` of a change addressed to `phone_number_id`.
+fn metadata(phone_number_id: &str) -> Value {
+    json!({ "display_phone_number": CORPUS_PHONE_NUMBER, "phone_number_id": phone_number_id })
+}
+
 fn whatsapp_notification(value: Value) -> Vec<u8> {
     let body = json!({
         "object": "whatsapp_business_account",
-        "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": value }] }],
+        "entry": [{
+            "id": "102290129340398",
+            "changes": [{ "field": "messages", "value": value }],
+        }],
     });
     serde_json::to_vec(&body).expect("JSON serializes")
 }
@@ -663,7 +714,11 @@ impl Server {
                 panic!(
                     "the server did not announce its address ({}; exit: {status:?}); \
                      last log lines:\n{}",
-                    if outcome.is_err() { "timed out" } else { "stdout closed" },
+                    if outcome.is_err() {
+                        "timed out"
+                    } else {
+                        "stdout closed"
+                    },
                     log.join("\n")
                 );
             }
@@ -757,7 +812,10 @@ impl PostgresDatabase {
         let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
             .await
             .unwrap_or_else(|error| {
-                panic!("PostgreSQL does not answer at {admin_url} (set SWITCHYARD_TEST_DATABASE_URL): {error}")
+                panic!(
+                    "PostgreSQL does not answer at {admin_url} \
+                     (set SWITCHYARD_TEST_DATABASE_URL): {error}"
+                )
             });
         let connection = tokio::spawn(connection);
         client
@@ -951,7 +1009,9 @@ impl FakeProvider {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("the fake provider binds");
-        let address = listener.local_addr().expect("the fake provider has an address");
+        let address = listener
+            .local_addr()
+            .expect("the fake provider has an address");
         let router = Router::new().fallback(answer).with_state(state.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
