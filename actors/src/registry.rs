@@ -24,7 +24,7 @@ use switchyard_engine::channel::Inbox;
 use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
 use switchyard_engine::inbound::{InboundMessage, StatusReport};
-use switchyard_engine::message::{Message, MessageType};
+use switchyard_engine::message::Message;
 use switchyard_engine::user::UserSummary;
 use switchyard_engine::{ConversationId, InboxId, MessageId, UserId};
 use switchyard_storage::{IdAllocator, IdSequence, NewConversation, Store, WriterPool};
@@ -207,11 +207,10 @@ impl Registry {
         inbox: InboxId,
         report: StatusReport,
     ) -> Result<(), EngineError> {
-        let message = self
-            .store()
-            .message_by_source_id(inbox, &report.source_id)
-            .await?;
-        let Some(message) = message.filter(|message| message.message_type != MessageType::Incoming)
+        let store = self.store();
+        let Some(message) = store
+            .sent_message_by_source_id(inbox, &report.source_id)
+            .await?
         else {
             tracing::debug!(inbox.id = %inbox, "status report for an unknown message ignored");
             return Ok(());

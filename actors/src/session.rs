@@ -7,7 +7,7 @@
 
 use crate::bus::EventBus;
 use crate::presence::Presence;
-use ractor::{Actor, ActorProcessingErr, ActorRef, pg};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, pg};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -41,6 +41,9 @@ pub enum SessionMessage {
         visibility: Visibility,
         /// The subscription's identifier, echoed in every frame.
         identifier: String,
+        /// Answered once the session receives the account's events, so the subscription is
+        /// confirmed only when no later event can be missed.
+        joined: RpcReplyPort<()>,
     },
 }
 
@@ -108,6 +111,7 @@ impl Actor for AgentSession {
                 account,
                 visibility,
                 identifier,
+                joined,
             } => {
                 if state
                     .watching
@@ -122,6 +126,7 @@ impl Actor for AgentSession {
                 {
                     pg::join(EventBus::group(account), vec![myself.get_cell()]);
                 }
+                let _ = joined.send(());
             }
             SessionMessage::Refresh(account) => state.refresh(account).await,
             SessionMessage::Event(event) => {

@@ -26,6 +26,8 @@ use tokio::sync::mpsc;
 
 /// Frames that may wait for a slow client before it is disconnected.
 const OUTBOX_FRAMES: usize = 1_024;
+/// How long a subscription waits for its session to start receiving events.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the server pings, as ActionCable does.
 const PING_INTERVAL: Duration = Duration::from_secs(3);
 
@@ -174,12 +176,16 @@ impl Connection {
         for account in accounts {
             let visibility = self.visibility(account, user.id).await?;
             let session = self.session(user.id).await?;
-            let watch = SessionMessage::Watch {
+            let watch = |joined| SessionMessage::Watch {
                 account,
                 visibility,
                 identifier: identifier.to_owned(),
+                joined,
             };
-            session.cast(watch).map_err(|e| e.to_string())?;
+            match session.call(watch, Some(JOIN_TIMEOUT)).await {
+                Ok(ractor::rpc::CallResult::Success(())) => {}
+                _ => return Err("the session did not join the account's events".into()),
+            }
         }
         Ok(())
     }

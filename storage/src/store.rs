@@ -769,6 +769,25 @@ impl Store {
             .await
     }
 
+    /// The message this inbox sent under a provider id (an agent reply or a template), for
+    /// applying the provider's delivery reports. A customer message with the same id is never
+    /// returned.
+    pub async fn sent_message_by_source_id(
+        &self,
+        inbox: InboxId,
+        source_id: &str,
+    ) -> Result<Option<Message>, StorageError> {
+        let condition = "inbox_id = $1 AND source_id = $2 AND message_type IN ($3, $4) \
+                         ORDER BY id DESC LIMIT 1";
+        let values = params![
+            inbox.0,
+            source_id,
+            MessageType::Outgoing.code(),
+            MessageType::Template.code()
+        ];
+        self.message_where(condition, values).await
+    }
+
     /// The last message the customer can see (not private, not an activity).
     pub async fn last_visible_message(
         &self,

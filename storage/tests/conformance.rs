@@ -348,7 +348,17 @@ async fn an_outgoing_message_may_share_a_provider_id_with_an_incoming_one(store:
         .messages(conversation.id, MessagePage::Latest { limit: 10 })
         .await
         .unwrap();
-    assert_eq!(stored, vec![customer, reply]);
+    assert_eq!(stored, vec![customer.clone(), reply.clone()]);
+    let by_id = store
+        .message_by_source_id(fixture.inbox, "shared")
+        .await
+        .unwrap();
+    assert_eq!(by_id, Some(customer), "dedupe finds the customer's message");
+    let sent = store
+        .sent_message_by_source_id(fixture.inbox, "shared")
+        .await
+        .unwrap();
+    assert_eq!(sent, Some(reply), "delivery reports find the reply");
 }
 
 async fn message_pages_follow_created_at_then_id(store: Store) {
