@@ -98,6 +98,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
             max_body_bytes: config.max_body_bytes,
         },
         metrics: Some(metrics),
+        inboxes: switchyard_gateways::directory::InboxDirectory::new(),
     };
     let listener = TcpListener::bind(config.listen)
         .await

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod cable;
 pub mod deliver;
+pub mod directory;
 pub mod error;
 pub mod ops;
 pub mod state;

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use crate::directory::InboxDirectory;
 use metrics_exporter_prometheus::PrometheusHandle;
 use switchyard_actors::Registry;
 use switchyard_engine::secret::Secret;
@@ -25,4 +26,6 @@ pub struct AppState {
     pub config: GatewayConfig,
     /// The metrics exporter, when metrics are enabled.
     pub metrics: Option<PrometheusHandle>,
+    /// Inboxes by channel key, for the hot paths.
+    pub inboxes: InboxDirectory,
 }

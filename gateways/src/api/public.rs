@@ -48,7 +48,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn api_inbox(state: &AppState, identifier: &str) -> Result<Inbox, ApiError> {
-    let inbox = state.store.inbox_by_api_identifier(identifier).await?;
+    let inbox = state.inboxes.api(&state.store, identifier).await?;
     inbox
         .filter(|inbox| matches!(inbox.channel, Channel::Api(_)))
         .ok_or_else(|| ApiError::NotFound("inbox".into()))

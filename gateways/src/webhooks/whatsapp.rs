@@ -22,10 +22,8 @@ async fn whatsapp_inbox(
     state: &AppState,
     phone_number: &str,
 ) -> Result<(Inbox, WhatsappChannel), ApiError> {
-    let inbox = state
-        .store
-        .inbox_by_whatsapp_number(&phone_digits(phone_number))
-        .await?;
+    let digits = phone_digits(phone_number);
+    let inbox = state.inboxes.whatsapp(&state.store, &digits).await?;
     match inbox {
         Some(inbox) => match inbox.channel.clone() {
             Channel::Whatsapp(channel) => Ok((inbox, channel)),

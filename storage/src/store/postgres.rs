@@ -1,8 +1,8 @@
 //! The PostgreSQL backend: a bb8 pool of tokio-postgres connections.
 //!
-//! A transaction's statements are sent pipelined: each distinct SQL text is prepared once
-//! (all prepares in flight together), then every statement is sent without waiting for the one
-//! before it to answer. The server still runs them one after the other, in the order they were
+//! Each connection prepares a SQL text once and keeps the statement. A transaction's
+//! statements are sent pipelined: texts new to the connection are prepared together, then
+//! every statement is sent without waiting for the one before it to answer. The server still runs them one after the other, in the order they were
 //! sent, but a batch of hundreds of writes costs a handful of round trips instead of hundreds.
 
 use super::migrations::Migration;
@@ -23,7 +23,89 @@ use tokio_postgres::{NoTls, Transaction};
 /// migration and the others then see it recorded. (The bytes spell "swyd-mig".)
 const MIGRATION_LOCK: i64 = 0x7377_7964_2d6d_6967;
 
-type Manager = PostgresConnectionManager<NoTls>;
+/// How many prepared statements a connection keeps. Multi-row inserts have one text per row
+/// count, so the set of texts is bounded but can be large; past this the cache starts over.
+const STATEMENT_CACHE_SIZE: usize = 512;
+
+/// A pooled connection with its prepared statements, so a query is prepared once per
+/// connection instead of on every call (which would cost a round trip each time).
+pub(crate) struct CachedClient {
+    client: tokio_postgres::Client,
+    statements: HashMap<String, tokio_postgres::Statement>,
+}
+
+impl CachedClient {
+    /// The prepared statement for `sql`, prepared now if this connection has not yet.
+    async fn prepare(&mut self, sql: &str) -> Result<tokio_postgres::Statement, StorageError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).await.map_err(postgres_error)?;
+        if self.statements.len() >= STATEMENT_CACHE_SIZE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Prepares every distinct text of a transaction, all in flight together.
+    async fn prepare_all(
+        &mut self,
+        statements: &[Statement],
+    ) -> Result<HashMap<String, tokio_postgres::Statement>, StorageError> {
+        let mut missing: Vec<&str> = statements
+            .iter()
+            .map(|statement| statement.sql.as_str())
+            .filter(|text| !self.statements.contains_key(*text))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        let client = &self.client;
+        let prepared = try_join_all(missing.iter().map(|text| client.prepare(text)))
+            .await
+            .map_err(postgres_error)?;
+        if self.statements.len() + missing.len() > STATEMENT_CACHE_SIZE {
+            self.statements.clear();
+        }
+        for (text, statement) in missing.into_iter().zip(prepared) {
+            self.statements.insert(text.to_owned(), statement);
+        }
+        let mut needed = HashMap::new();
+        for statement in statements {
+            let text = statement.sql.as_str();
+            if let Some(prepared) = self.statements.get(text) {
+                needed.insert(text.to_owned(), prepared.clone());
+            }
+        }
+        Ok(needed)
+    }
+}
+
+/// Opens [`CachedClient`]s.
+pub(crate) struct Manager {
+    inner: PostgresConnectionManager<NoTls>,
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = CachedClient;
+    type Error = tokio_postgres::Error;
+
+    async fn connect(&self) -> Result<CachedClient, tokio_postgres::Error> {
+        let client = self.inner.connect().await?;
+        Ok(CachedClient {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    async fn is_valid(&self, connection: &mut CachedClient) -> Result<(), tokio_postgres::Error> {
+        self.inner.is_valid(&mut connection.client).await
+    }
+
+    fn has_broken(&self, connection: &mut CachedClient) -> bool {
+        connection.client.is_closed()
+    }
+}
 
 /// The connection pool.
 pub(crate) struct PostgresExecutor {
@@ -38,8 +120,9 @@ impl PostgresExecutor {
                 "the PostgreSQL pool size must be at least 1".into(),
             ));
         }
-        let manager = Manager::new_from_stringlike(url, NoTls)
+        let inner = PostgresConnectionManager::new_from_stringlike(url, NoTls)
             .map_err(|error| StorageError::Config(format!("invalid PostgreSQL URL: {error}")))?;
+        let manager = Manager { inner };
         let pool = Pool::builder()
             .max_size(pool_size)
             .build(manager)
@@ -51,17 +134,16 @@ impl PostgresExecutor {
     }
 
     /// Runs a query on a pooled connection.
-    ///
-    /// LIMITATION: the statement is prepared anew on every call, which costs a round trip
-    /// more than a per-connection statement cache would.
     pub(crate) async fn query(
         &self,
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Row>, StorageError> {
-        let connection = self.pool.get().await.map_err(pool_error)?;
+        let mut connection = self.pool.get().await.map_err(pool_error)?;
+        let statement = connection.prepare(sql).await?;
         let rows = connection
-            .query(sql, &references(&params))
+            .client
+            .query(&statement, &references(&params))
             .await
             .map_err(postgres_error)?;
         rows.iter().map(row).collect()
@@ -69,9 +151,11 @@ impl PostgresExecutor {
 
     /// Runs one statement and returns how many rows it changed.
     pub(crate) async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StorageError> {
-        let connection = self.pool.get().await.map_err(pool_error)?;
+        let mut connection = self.pool.get().await.map_err(pool_error)?;
+        let statement = connection.prepare(sql).await?;
         connection
-            .execute(sql, &references(&params))
+            .client
+            .execute(&statement, &references(&params))
             .await
             .map_err(postgres_error)
     }
@@ -83,14 +167,19 @@ impl PostgresExecutor {
         statements: Vec<Statement>,
     ) -> Result<Option<Vec<Vec<Row>>>, StorageError> {
         let mut connection = self.pool.get().await.map_err(pool_error)?;
-        let transaction = connection.transaction().await.map_err(postgres_error)?;
+        let prepared = connection.prepare_all(&statements).await?;
+        let transaction = connection
+            .client
+            .transaction()
+            .await
+            .map_err(postgres_error)?;
         let results = if statements
             .iter()
             .any(|statement| !statement.carries.is_empty())
         {
-            run_in_sequence(&transaction, &statements).await?
+            run_in_sequence(&transaction, &statements, &prepared).await?
         } else {
-            run_pipelined(&transaction, &statements).await?
+            run_pipelined(&transaction, &statements, &prepared).await?
         };
         let complete = statements
             .iter()
@@ -112,7 +201,11 @@ impl PostgresExecutor {
     ) -> Result<(), StorageError> {
         let mut connection = self.pool.get().await.map_err(pool_error)?;
         for migration in migrations {
-            let transaction = connection.transaction().await.map_err(postgres_error)?;
+            let transaction = connection
+                .client
+                .transaction()
+                .await
+                .map_err(postgres_error)?;
             let applied = apply_migration(&transaction, migration).await?;
             transaction.commit().await.map_err(postgres_error)?;
             if applied {
@@ -172,12 +265,13 @@ async fn apply_migration(
 async fn run_in_sequence(
     transaction: &Transaction<'_>,
     statements: &[Statement],
+    prepared: &HashMap<String, tokio_postgres::Statement>,
 ) -> Result<Vec<Vec<Row>>, StorageError> {
     let mut results = Vec::with_capacity(statements.len());
     for statement in statements {
         let params = statement.bound_params(&results)?;
         let rows = transaction
-            .query(statement.sql.as_str(), &references(&params))
+            .query(&prepared[statement.sql.as_str()], &references(&params))
             .await
             .map_err(postgres_error)?;
         results.push(rows.iter().map(row).collect::<Result<Vec<_>, _>>()?);
@@ -188,7 +282,7 @@ async fn run_in_sequence(
     Ok(results)
 }
 
-/// Prepares each distinct SQL text once, then sends every statement before reading any answer.
+/// Sends every statement (each prepared beforehand) before reading any answer.
 ///
 /// tokio-postgres writes a prepared statement's request to the connection the first time its
 /// future is polled, and `try_join_all` first-polls its futures in the order given, so the
@@ -196,19 +290,8 @@ async fn run_in_sequence(
 async fn run_pipelined(
     transaction: &Transaction<'_>,
     statements: &[Statement],
+    prepared: &HashMap<String, tokio_postgres::Statement>,
 ) -> Result<Vec<Vec<Row>>, StorageError> {
-    let mut texts: Vec<&str> = statements
-        .iter()
-        .map(|statement| statement.sql.as_str())
-        .collect();
-    texts.sort_unstable();
-    texts.dedup();
-    let prepared = try_join_all(texts.iter().map(|text| transaction.prepare(text)))
-        .await
-        .map_err(postgres_error)?;
-    let prepared: HashMap<&str, tokio_postgres::Statement> =
-        texts.into_iter().zip(prepared).collect();
-
     let params: Vec<Vec<&(dyn ToSql + Sync)>> = statements
         .iter()
         .map(|statement| references(&statement.params))
