@@ -3,6 +3,7 @@
 pub mod conversations;
 pub mod inboxes;
 pub mod messages;
+pub mod openapi;
 pub mod platform;
 pub mod present;
 pub mod profile;
@@ -12,9 +13,12 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
-/// The API routes.
+/// The API routes, and the OpenAPI document that describes every route of the node.
+///
+/// Every route here must be documented in `api/openapi.rs` (checked by its test).
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api-docs/openapi.json", get(openapi::document))
         .route("/platform/api/v1/accounts", post(platform::create_account))
         .route(
             "/platform/api/v1/accounts/{account_id}",

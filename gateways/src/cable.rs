@@ -31,11 +31,52 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the server pings, as ActionCable does.
 const PING_INTERVAL: Duration = Duration::from_secs(3);
 
-/// The `/cable` route.
+/// The `/cable` route, documented in `api/openapi.rs` like every route.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/cable", get(upgrade))
 }
 
+/// Upgrades to a WebSocket that speaks ActionCable's JSON protocol (`actioncable-v1-json`).
+///
+/// Every frame is a JSON text message. The server first sends `{"type":"welcome"}`, then
+/// `{"type":"ping","message":<Unix seconds>}` every 3 seconds.
+///
+/// To receive an account's events the client subscribes to `RoomChannel` with its user's
+/// `pubsub_token` (from `GET /api/v1/profile`); the `identifier` is itself a JSON string:
+///
+/// ```text
+/// {"command": "subscribe",
+///  "identifier": "{\"channel\":\"RoomChannel\",\"pubsub_token\":\"…\",\"account_id\":1}"}
+/// ```
+///
+/// `account_id` and `user_id` are optional: without `account_id` the subscription covers
+/// every account of the user; a `user_id` must be the token's user. The server answers
+/// `{"identifier": …, "type": "confirm_subscription"}` once events flow to the socket, or
+/// `reject_subscription` when the token, channel, user or account is not valid. Other
+/// commands, such as `update_presence`, get no answer: an open socket is presence.
+///
+/// Events then arrive as
+///
+/// ```text
+/// {"identifier": …, "message": {"event": …, "data": …, "conversation_id": …, "seq": …}}
+/// ```
+///
+/// where `event` is `conversation.created`, `conversation.status_changed`,
+/// `conversation.updated`, `assignee.changed`, `message.created` or `message.updated`, and
+/// `data` is the conversation or message in the Application API's shape. Agents receive only
+/// the events of inboxes they are members of. A client too slow to read its events is
+/// disconnected.
+#[utoipa::path(
+    get,
+    path = "/cable",
+    operation_id = "open_cable",
+    tag = "Realtime",
+    responses(
+        (status = 101, description = "Switched to the ActionCable protocol described above"),
+        (status = 400, description = "Not a WebSocket upgrade request (plain text)"),
+        (status = 426, description = "The connection cannot be upgraded (plain text)"),
+    )
+)]
 async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade
         .protocols(["actioncable-v1-json"])

@@ -22,7 +22,8 @@ pub use state::{AppState, GatewayConfig};
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// Every route of the node.
+/// Every route of the node. Each must be described in [`api::openapi::ApiDoc`] (checked by its
+/// test).
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-/// The operations routes.
+/// The operations routes. Each must be documented in `api/openapi.rs` (checked by its test).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
@@ -16,11 +16,33 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The process is up.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "Operations",
+    responses(
+        (status = 200, description = "`ok`", body = String, content_type = "text/plain"),
+    )
+)]
 async fn health() -> &'static str {
     "ok"
 }
 
 /// The node can serve: its database answers.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "Operations",
+    responses(
+        (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+        (
+            status = 503,
+            description = "`not ready: ` and why the database does not answer",
+            body = String,
+            content_type = "text/plain"
+        ),
+    )
+)]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
@@ -32,6 +54,25 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus metrics in the text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Operations",
+    responses(
+        (
+            status = 200,
+            description = "The metrics in Prometheus' text exposition format",
+            body = String,
+            content_type = "text/plain"
+        ),
+        (
+            status = 404,
+            description = "`metrics are disabled`",
+            body = String,
+            content_type = "text/plain"
+        ),
+    )
+)]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match &state.metrics {
         Some(handle) => (StatusCode::OK, handle.render()),

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::get;
 
-/// The webhook routes.
+/// The webhook routes. Each must be documented in `api/openapi.rs` (checked by its test).
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/webhooks/whatsapp/{phone_number}",

@@ -1,6 +1,7 @@
 //! Conversations: listing, showing, assigning, changing status.
 
 use crate::api::inboxes::visible_inboxes;
+use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::{CurrentUser, member_role};
 use crate::error::{ApiError, JsonBody, OptionalJsonBody};
@@ -12,24 +13,59 @@ use serde_json::{Value, json};
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
 use switchyard_engine::{AccountId, InboxId, UserId};
 use switchyard_storage::{AssigneeFilter, ConversationQuery, User};
+use utoipa::{IntoParams, ToSchema};
 
 /// Conversations per page, as in Chatwoot.
 const PER_PAGE: u32 = 25;
 
 /// `GET /conversations` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `open` (when absent), `resolved`, `pending`, `snoozed` or `all`.
     #[serde(default)]
     status: Option<String>,
+    /// `all` (when absent), `me`, `unassigned` or `assigned`.
     #[serde(default)]
     assignee_type: Option<String>,
+    /// Only this inbox's conversations.
     #[serde(default)]
     inbox_id: Option<i64>,
+    /// The page, from 1, 25 conversations a page.
     #[serde(default)]
     page: Option<u32>,
 }
 
 /// Lists conversations with Chatwoot's filters and counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/conversations",
+    operation_id = "list_conversations",
+    tag = "Conversations",
+    security(("userApiKey" = [])),
+    params(params::AccountPath, ListQuery),
+    responses(
+        (
+            status = 200,
+            description = "A page of the conversations the user may see, most recently active \
+                first",
+            body = schemas::ConversationList
+        ),
+        (
+            status = 400,
+            description = "A path id or a query value is not a number, or the status or assignee \
+                type is unknown",
+            body = schemas::ErrorBody
+        ),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 500,
+            description = "A stored conversation lacks its contact or its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -84,6 +120,31 @@ pub async fn list(
 }
 
 /// Shows one conversation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}",
+    operation_id = "show_conversation",
+    tag = "Conversations",
+    security(("userApiKey" = [])),
+    params(params::ConversationPath),
+    responses(
+        (status = 200, description = "The conversation", body = schemas::Conversation),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation in the account, or an agent is not a member of \
+                its inbox",
+            body = schemas::ErrorBody
+        ),
+        (
+            status = 500,
+            description = "A stored conversation lacks its contact or its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -116,15 +177,49 @@ pub async fn visible_conversation(
 }
 
 /// `POST …/assignments` body: `assignee_id` (null to unassign).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AssignmentBody {
+    /// The agent to assign, a member of the account; null or absent to unassign.
     #[serde(default)]
     assignee_id: Option<i64>,
+    /// Refused without `assignee_id`: team assignment is not supported yet.
     #[serde(default)]
     team_id: Option<i64>,
 }
 
 /// Assigns a conversation to an agent of the account, or unassigns it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/assignments",
+    operation_id = "assign_conversation",
+    tag = "Conversations",
+    security(("userApiKey" = [])),
+    params(params::ConversationPath),
+    request_body = AssignmentBody,
+    responses(
+        (
+            status = 200,
+            description = "The new assignee, or null when the conversation was unassigned",
+            body = Option<schemas::Agent>
+        ),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation visible to the user, or the assignee is not a \
+                member of the account",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is of the wrong type, or only a team was given",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn assign(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -171,13 +266,45 @@ async fn account_agent(
 }
 
 /// `POST …/toggle_status` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ToggleStatusBody {
+    /// `open`, `resolved`, `pending` or `snoozed`; when absent, an open conversation is
+    /// resolved and any other is opened.
     #[serde(default)]
     status: Option<String>,
 }
 
 /// Sets the status; with none given, toggles between open and resolved.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/toggle_status",
+    operation_id = "toggle_conversation_status",
+    tag = "Conversations",
+    security(("userApiKey" = [])),
+    params(params::ConversationPath),
+    request_body(
+        content = Option<ToggleStatusBody>,
+        description = "Optional: an empty body toggles between open and resolved"
+    ),
+    responses(
+        (status = 200, description = "The status now", body = schemas::StatusChange),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation in the account, or an agent is not a member of \
+                its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = "The body is over the size limit (plain text)"),
+        (
+            status = 422,
+            description = "The status is not one of open, resolved, pending or snoozed",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn toggle_status(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,

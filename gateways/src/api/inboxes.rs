@@ -1,5 +1,6 @@
 //! Inboxes and their members.
 
+use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::{CurrentUser, member_role, require_administrator};
 use crate::error::{ApiError, JsonBody};
@@ -12,14 +13,20 @@ use switchyard_engine::channel::{ApiChannel, Channel, Inbox, WhatsappChannel, ph
 use switchyard_engine::secret::Secret;
 use switchyard_engine::{AccountId, InboxId, UserId};
 use switchyard_storage::NewInbox;
+use utoipa::ToSchema;
 
 /// `POST /api/v1/accounts/{id}/inboxes` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewInboxBody {
+    /// The inbox's name; must not be blank.
     name: String,
+    /// The channel to connect.
     channel: ChannelBody,
+    /// Whether new conversations are assigned to an available member.
     #[serde(default = "default_true")]
+    #[schema(default = true)]
     enable_auto_assignment: bool,
+    /// Whether a contact keeps one conversation instead of opening new ones.
     #[serde(default)]
     lock_to_single_conversation: bool,
 }
@@ -29,36 +36,78 @@ fn default_true() -> bool {
 }
 
 /// The `channel` object of an inbox creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ChannelBody {
+    /// `api` or `whatsapp`.
     #[serde(rename = "type")]
     kind: String,
+    /// API channels: where replies and events are posted, an http(s) URL; none when absent.
     #[serde(default)]
     webhook_url: Option<String>,
+    /// API channels: the key of the `identifier_hash` identity check (not enforced yet);
+    /// random when absent.
     #[serde(default)]
     hmac_token: Option<String>,
+    /// WhatsApp channels: the business number; only its digits count.
     #[serde(default)]
     phone_number: Option<String>,
+    /// WhatsApp channels: `whatsapp_cloud`, the only provider supported, when absent.
     #[serde(default)]
     provider: Option<String>,
+    /// WhatsApp channels: required.
     #[serde(default)]
     provider_config: Option<WhatsappConfigBody>,
 }
 
 /// WhatsApp Cloud's `provider_config`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct WhatsappConfigBody {
+    /// The Graph API access token replies are sent with; must not be empty.
     api_key: String,
+    /// Meta's id for the business number; must not be empty.
     phone_number_id: String,
+    /// Meta's id for the business account.
     #[serde(default)]
     business_account_id: String,
+    /// The token Meta's subscription check must present; random when absent.
     #[serde(default)]
     webhook_verify_token: Option<String>,
+    /// The app secret Meta signs webhooks with; required.
     #[serde(default)]
     app_secret: String,
 }
 
 /// Creates an inbox (administrators only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/inboxes",
+    operation_id = "create_inbox",
+    tag = "Inboxes",
+    security(("userApiKey" = [])),
+    params(params::AccountPath),
+    request_body = NewInboxBody,
+    responses(
+        (status = 200, description = "The new inbox", body = schemas::Inbox),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (status = 403, description = openapi::NOT_ADMINISTRATOR, body = schemas::ErrorBody),
+        (
+            status = 409,
+            description = "The API identifier or the WhatsApp number is already connected to an \
+                inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is missing or of the wrong type, the name is blank, or the \
+                channel is unsupported or incomplete",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -157,6 +206,25 @@ pub fn random_token(length: usize) -> String {
 }
 
 /// Lists the account's inboxes (agents see the inboxes they are members of).
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/inboxes",
+    operation_id = "list_inboxes",
+    tag = "Inboxes",
+    security(("userApiKey" = [])),
+    params(params::AccountPath),
+    responses(
+        (
+            status = 200,
+            description = "Every inbox for administrators; for agents, the inboxes they are \
+                members of",
+            body = schemas::InboxList
+        ),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -174,6 +242,25 @@ pub async fn list(
 }
 
 /// Shows one inbox.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/inboxes/{inbox_id}",
+    operation_id = "show_inbox",
+    tag = "Inboxes",
+    security(("userApiKey" = [])),
+    params(params::InboxPath),
+    responses(
+        (status = 200, description = "The inbox", body = schemas::Inbox),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such inbox in the account, or an agent is not a member of it",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -216,13 +303,44 @@ pub async fn visible_inbox(
 }
 
 /// `POST /api/v1/accounts/{id}/inbox_members` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct MembersBody {
+    /// The inbox.
     inbox_id: i64,
+    /// The users to add; each must be a member of the account.
     user_ids: Vec<i64>,
 }
 
 /// Adds agents to an inbox (administrators only). Every user must belong to the account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/inbox_members",
+    operation_id = "add_inbox_members",
+    tag = "Inboxes",
+    security(("userApiKey" = [])),
+    params(params::AccountPath),
+    request_body = MembersBody,
+    responses(
+        (
+            status = 200,
+            description = "The inbox's members after the change",
+            body = schemas::AgentList
+        ),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (status = 403, description = openapi::NOT_ADMINISTRATOR, body = schemas::ErrorBody),
+        (status = 404, description = "No such inbox in the account", body = schemas::ErrorBody),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is missing or of the wrong type, or a user is not a member of \
+                the account",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn add_members(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -249,6 +367,25 @@ pub async fn add_members(
 }
 
 /// Lists an inbox's members.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/inbox_members/{inbox_id}",
+    operation_id = "list_inbox_members",
+    tag = "Inboxes",
+    security(("userApiKey" = [])),
+    params(params::InboxPath),
+    responses(
+        (status = 200, description = "The inbox's members", body = schemas::AgentList),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such inbox in the account, or an agent is not a member of it",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list_members(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,

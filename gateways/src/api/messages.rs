@@ -1,6 +1,7 @@
 //! A conversation's messages: reading them, and agents writing replies and notes.
 
 use crate::api::conversations::visible_conversation;
+use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, JsonBody};
@@ -13,6 +14,7 @@ use switchyard_actors::conversation::OutgoingDraft;
 use switchyard_engine::message::{ContentType, MAX_CONTENT_CHARS, MessageType};
 use switchyard_engine::{AccountId, MessageId};
 use switchyard_storage::MessagePage;
+use utoipa::{IntoParams, ToSchema};
 
 /// Messages in the latest page and in a `before` page, as in Chatwoot.
 const PAGE: u32 = 20;
@@ -20,16 +22,48 @@ const PAGE: u32 = 20;
 const AFTER_PAGE: u32 = 100;
 
 /// `GET …/messages` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// The 20 messages just before this message id.
     #[serde(default)]
     before: Option<i64>,
+    /// The 100 messages just after this message id (ignored with `before`).
     #[serde(default)]
     after: Option<i64>,
 }
 
 /// Lists messages, oldest first within the page: the latest page, or the page just before
 /// or after a message id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
+    operation_id = "list_messages",
+    tag = "Messages",
+    security(("userApiKey" = [])),
+    params(params::ConversationPath, ListQuery),
+    responses(
+        (
+            status = 200,
+            description = "A page of messages, oldest first: the latest 20 without a query",
+            body = schemas::MessageList
+        ),
+        (status = 400, description = "A path id or a query value is not an integer (plain text)"),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation in the account, or an agent is not a member of \
+                its inbox",
+            body = schemas::ErrorBody
+        ),
+        (
+            status = 500,
+            description = "A stored conversation lacks its contact or its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
@@ -69,23 +103,68 @@ pub async fn list(
 }
 
 /// `POST …/messages` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewMessageBody {
+    /// The text; required, not blank, at most Chatwoot's length limit.
     #[serde(default)]
     content: Option<String>,
+    /// A private note, kept inside the contact center, instead of a reply.
     #[serde(default)]
     private: bool,
+    /// `outgoing` (when absent), the only type an agent may send.
     #[serde(default)]
     message_type: Option<String>,
+    /// `text` when absent; one of Chatwoot's content types.
     #[serde(default)]
     content_type: Option<String>,
+    /// Extra content for rich messages.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     content_attributes: Option<Value>,
+    /// The client's own id for the message, echoed back in events.
     #[serde(default)]
     echo_id: Option<String>,
 }
 
 /// An agent's reply (delivered on the customer's channel) or private note (kept inside).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
+    operation_id = "create_message",
+    tag = "Messages",
+    security(("userApiKey" = [])),
+    params(params::ConversationPath),
+    request_body = NewMessageBody,
+    responses(
+        (
+            status = 200,
+            description = "The stored message; delivery on the customer's channel follows",
+            body = schemas::Message
+        ),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation in the account, or an agent is not a member of \
+                its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is of the wrong type, the content is blank or too long, or the \
+                message type or content type is not supported",
+            body = schemas::ErrorBody
+        ),
+        (
+            status = 500,
+            description = "A stored conversation lacks its contact or its inbox",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 //! LIMITATION: Chatwoot limits a platform app to the objects it created; here the one
 //! platform token may manage every account and user.
 
+use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::PlatformCaller;
 use crate::error::{ApiError, JsonBody};
@@ -15,16 +16,39 @@ use serde_json::{Value, json};
 use switchyard_engine::user::Role;
 use switchyard_engine::{AccountId, UserId};
 use switchyard_storage::NewUser;
+use utoipa::ToSchema;
 
 /// `POST /platform/api/v1/accounts` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewAccountBody {
+    /// The account's name; must not be blank.
     name: String,
+    /// The locale; `en` when absent.
     #[serde(default)]
     locale: Option<String>,
 }
 
 /// Creates an account.
+#[utoipa::path(
+    post,
+    path = "/platform/api/v1/accounts",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    request_body = NewAccountBody,
+    responses(
+        (status = 200, description = "The new account", body = schemas::Account),
+        (status = 400, description = openapi::NOT_JSON, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is missing or of the wrong type, or the name is blank",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create_account(
     _: PlatformCaller,
     State(state): State<AppState>,
@@ -40,6 +64,20 @@ pub async fn create_account(
 }
 
 /// Shows an account.
+#[utoipa::path(
+    get,
+    path = "/platform/api/v1/accounts/{account_id}",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    params(params::AccountPath),
+    responses(
+        (status = 200, description = "The account", body = schemas::Account),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 404, description = "No such account", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show_account(
     _: PlatformCaller,
     State(state): State<AppState>,
@@ -51,12 +89,16 @@ pub async fn show_account(
 }
 
 /// `POST /platform/api/v1/users` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUserBody {
+    /// The full name; must not be blank.
     name: String,
+    /// The e-mail address, unique without regard to case.
     email: String,
+    /// At least 8 characters, for signing in with a password; optional.
     #[serde(default)]
     password: Option<String>,
+    /// The name shown to customers.
     #[serde(default)]
     display_name: Option<String>,
 }
@@ -65,6 +107,33 @@ pub struct NewUserBody {
 const MIN_PASSWORD_CHARS: usize = 8;
 
 /// Creates a user; the response carries the user's `access_token`.
+#[utoipa::path(
+    post,
+    path = "/platform/api/v1/users",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    request_body = NewUserBody,
+    responses(
+        (
+            status = 200,
+            description = "The new user, with their tokens",
+            body = schemas::PlatformUser
+        ),
+        (status = 400, description = openapi::NOT_JSON, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 409, description = "The e-mail address is taken", body = schemas::ErrorBody),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is missing or of the wrong type, the name is blank, the e-mail \
+                address is not one, or the password is shorter than 8 characters",
+            body = schemas::ErrorBody
+        ),
+        (status = 500, description = "The password could not be hashed", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create_user(
     _: PlatformCaller,
     State(state): State<AppState>,
@@ -92,6 +161,20 @@ pub async fn create_user(
 }
 
 /// Shows a user.
+#[utoipa::path(
+    get,
+    path = "/platform/api/v1/users/{user_id}",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    params(params::UserPath),
+    responses(
+        (status = 200, description = "The user, with their tokens", body = schemas::PlatformUser),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 404, description = "No such user", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show_user(
     _: PlatformCaller,
     State(state): State<AppState>,
@@ -103,13 +186,38 @@ pub async fn show_user(
 }
 
 /// `POST /platform/api/v1/accounts/{id}/account_users` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AccountUserBody {
+    /// The user to make a member.
     user_id: i64,
+    /// `administrator` or `agent`; replaces the user's earlier role in the account.
     role: String,
 }
 
 /// Makes a user a member of an account.
+#[utoipa::path(
+    post,
+    path = "/platform/api/v1/accounts/{account_id}/account_users",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    params(params::AccountPath),
+    request_body = AccountUserBody,
+    responses(
+        (status = 200, description = "The membership", body = schemas::AccountUser),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 404, description = "No such account, or no such user", body = schemas::ErrorBody),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is missing or of the wrong type, or the role is neither \
+                administrator nor agent",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn add_account_user(
     _: PlatformCaller,
     State(state): State<AppState>,
@@ -143,6 +251,23 @@ pub async fn add_account_user(
 }
 
 /// Lists an account's members.
+#[utoipa::path(
+    get,
+    path = "/platform/api/v1/accounts/{account_id}/account_users",
+    tag = "Platform",
+    security(("platformAppApiKey" = [])),
+    params(params::AccountPath),
+    responses(
+        (
+            status = 200,
+            description = "The memberships by user id; none for an unknown account",
+            body = Vec<schemas::AccountUser>
+        ),
+        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list_account_users(
     _: PlatformCaller,
     State(state): State<AppState>,

@@ -1,5 +1,6 @@
 //! The signed-in user's profile.
 
+use crate::api::openapi::{self, schemas};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -8,6 +9,22 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 /// `GET /api/v1/profile`: the user, their `pubsub_token` and their accounts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/profile",
+    operation_id = "show_profile",
+    tag = "Profile",
+    security(("userApiKey" = [])),
+    responses(
+        (
+            status = 200,
+            description = "The user, their tokens and their accounts",
+            body = schemas::Profile
+        ),
+        (status = 401, description = "No valid access token", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,

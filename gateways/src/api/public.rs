@@ -7,6 +7,7 @@
 //! inbox's `hmac_token`) is not enforced yet.
 
 use crate::api::messages::validated_content;
+use crate::api::openapi::{self, params, schemas};
 use crate::error::{ApiError, JsonBody, OptionalJsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -20,8 +21,9 @@ use switchyard_engine::conversation::Conversation;
 use switchyard_engine::inbound::InboundMessage;
 use switchyard_engine::message::{ContentType, Message, Sender};
 use switchyard_storage::MessagePage;
+use utoipa::ToSchema;
 
-/// The Client API routes.
+/// The Client API routes. Each must be documented in `api/openapi.rs` (checked by its test).
 pub fn routes() -> Router<AppState> {
     let base = "/public/api/v1/inboxes/{inbox_identifier}";
     Router::new()
@@ -79,6 +81,18 @@ async fn conversation_of(
 }
 
 /// Shows the inbox.
+#[utoipa::path(
+    get,
+    path = "/public/api/v1/inboxes/{inbox_identifier}",
+    operation_id = "public_show_inbox",
+    tag = "Client API",
+    params(params::PublicInboxPath),
+    responses(
+        (status = 200, description = "The inbox", body = schemas::PublicInbox),
+        (status = 404, description = "No API inbox has this identifier", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show_inbox(
     State(state): State<AppState>,
     Path(identifier): Path<String>,
@@ -97,23 +111,50 @@ pub async fn show_inbox(
 }
 
 /// `POST …/contacts` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NewContactBody {
+    /// The contact identifier to use; a random UUID when absent or empty. A contact that
+    /// already has it is returned instead of a new one.
     #[serde(default)]
     source_id: Option<String>,
+    /// The customer's id in the client's own system.
     #[serde(default)]
     identifier: Option<String>,
+    /// The name.
     #[serde(default)]
     name: Option<String>,
+    /// The e-mail address.
     #[serde(default)]
     email: Option<String>,
+    /// The phone number.
     #[serde(default)]
     phone_number: Option<String>,
+    /// Attributes of the client's choosing.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     custom_attributes: Option<Value>,
 }
 
 /// Creates a contact on the inbox (or returns the one with the given `source_id`).
+#[utoipa::path(
+    post,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts",
+    operation_id = "public_create_contact",
+    tag = "Client API",
+    params(params::PublicInboxPath),
+    request_body(content = Option<NewContactBody>, description = "Optional"),
+    responses(
+        (
+            status = 200,
+            description = "The contact, new or the one with the given `source_id`",
+            body = schemas::PublicContact
+        ),
+        (status = 400, description = openapi::NOT_JSON, body = schemas::ErrorBody),
+        (status = 404, description = "No API inbox has this identifier", body = schemas::ErrorBody),
+        (status = 413, description = "The body is over the size limit (plain text)"),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create_contact(
     State(state): State<AppState>,
     Path(identifier): Path<String>,
@@ -142,6 +183,22 @@ pub async fn create_contact(
 }
 
 /// Shows the contact.
+#[utoipa::path(
+    get,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}",
+    operation_id = "public_show_contact",
+    tag = "Client API",
+    params(params::PublicContactPath),
+    responses(
+        (status = 200, description = "The contact", body = schemas::PublicContact),
+        (
+            status = 404,
+            description = "No such API inbox, or no such contact on it",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show_contact(
     State(state): State<AppState>,
     Path((identifier, source_id)): Path<(String, String)>,
@@ -163,13 +220,38 @@ fn public_contact(contact: &Contact, contact_inbox: &ContactInbox) -> Value {
 }
 
 /// `POST …/conversations` body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NewConversationBody {
+    /// Attributes of the client's choosing.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     custom_attributes: Option<Value>,
 }
 
 /// Starts a conversation for the contact.
+#[utoipa::path(
+    post,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}/conversations",
+    operation_id = "public_create_conversation",
+    tag = "Client API",
+    params(params::PublicContactPath),
+    request_body(content = Option<NewConversationBody>, description = "Optional"),
+    responses(
+        (
+            status = 200,
+            description = "The new conversation, without messages",
+            body = schemas::PublicConversation
+        ),
+        (status = 400, description = openapi::NOT_JSON, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such API inbox, or no such contact on it",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = "The body is over the size limit (plain text)"),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create_conversation(
     State(state): State<AppState>,
     Path((identifier, source_id)): Path<(String, String)>,
@@ -186,6 +268,26 @@ pub async fn create_conversation(
 }
 
 /// Lists the contact's conversations.
+#[utoipa::path(
+    get,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}/conversations",
+    operation_id = "public_list_conversations",
+    tag = "Client API",
+    params(params::PublicContactPath),
+    responses(
+        (
+            status = 200,
+            description = "The contact's conversations on the inbox, without messages",
+            body = Vec<schemas::PublicConversation>
+        ),
+        (
+            status = 404,
+            description = "No such API inbox, or no such contact on it",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list_conversations(
     State(state): State<AppState>,
     Path((identifier, source_id)): Path<(String, String)>,
@@ -204,6 +306,27 @@ pub async fn list_conversations(
 }
 
 /// Shows one of the contact's conversations with its messages.
+#[utoipa::path(
+    get,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}/conversations/{conversation_id}",
+    operation_id = "public_show_conversation",
+    tag = "Client API",
+    params(params::PublicConversationPath),
+    responses(
+        (
+            status = 200,
+            description = "The conversation with the latest 100 messages the customer may see",
+            body = schemas::PublicConversation
+        ),
+        (status = 400, description = "`conversation_id` is not an integer (plain text)"),
+        (
+            status = 404,
+            description = "No such API inbox or contact, or the conversation is not the contact's",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn show_conversation(
     State(state): State<AppState>,
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,
@@ -242,15 +365,52 @@ fn public_conversation(
 }
 
 /// `POST …/messages` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = PublicNewMessageBody)]
 pub struct NewMessageBody {
+    /// The text; required, not blank, at most Chatwoot's length limit.
     #[serde(default)]
     content: Option<String>,
+    /// The client's own id for the message, echoed back.
     #[serde(default)]
     echo_id: Option<String>,
 }
 
 /// Adds a customer message to the conversation. Returns once it is durable.
+#[utoipa::path(
+    post,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}/conversations/{conversation_id}/messages",
+    operation_id = "public_create_message",
+    tag = "Client API",
+    params(params::PublicConversationPath),
+    request_body = NewMessageBody,
+    responses(
+        (
+            status = 200,
+            description = "The stored message, answered once it is durable",
+            body = schemas::PublicMessage
+        ),
+        (
+            status = 400,
+            description = "The body is not valid JSON, or `conversation_id` is not an integer",
+            body = schemas::ErrorBody
+        ),
+        (
+            status = 404,
+            description = "No such API inbox or contact, or the conversation is not the contact's",
+            body = schemas::ErrorBody
+        ),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
+        (status = 415, description = openapi::NOT_JSON_TYPE, body = schemas::ErrorBody),
+        (
+            status = 422,
+            description = "A field is of the wrong type, the content is blank or too long, or the \
+                conversation is resolved",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn create_message(
     State(state): State<AppState>,
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,
@@ -281,6 +441,27 @@ pub async fn create_message(
 }
 
 /// Lists the conversation's messages the customer can see.
+#[utoipa::path(
+    get,
+    path = "/public/api/v1/inboxes/{inbox_identifier}/contacts/{contact_identifier}/conversations/{conversation_id}/messages",
+    operation_id = "public_list_messages",
+    tag = "Client API",
+    params(params::PublicConversationPath),
+    responses(
+        (
+            status = 200,
+            description = "The latest 100 messages the customer may see, oldest first",
+            body = Vec<schemas::PublicMessage>
+        ),
+        (status = 400, description = "`conversation_id` is not an integer (plain text)"),
+        (
+            status = 404,
+            description = "No such API inbox or contact, or the conversation is not the contact's",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
 pub async fn list_messages(
     State(state): State<AppState>,
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,

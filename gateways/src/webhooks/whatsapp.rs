@@ -47,6 +47,54 @@ pub struct VerifyQuery {
 }
 
 /// `GET`: answers Meta's subscription check with the challenge when the token matches.
+#[utoipa::path(
+    get,
+    path = "/webhooks/whatsapp/{phone_number}",
+    operation_id = "verify_whatsapp_subscription",
+    tag = "Webhooks",
+    params(
+        crate::api::openapi::params::WhatsappPath,
+        ("hub.mode" = Option<String>, Query, description = "Must be `subscribe`"),
+        (
+            "hub.verify_token" = Option<String>,
+            Query,
+            description = "Must be the inbox's `webhook_verify_token`"
+        ),
+        (
+            "hub.challenge" = Option<String>,
+            Query,
+            description = "Echoed back when the check passes"
+        ),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The `hub.challenge`, echoed",
+            body = String,
+            content_type = "text/plain"
+        ),
+        (
+            status = 400,
+            description = "`hub.challenge` is missing",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 403,
+            description = "`hub.mode` is not `subscribe`, or `hub.verify_token` is not the inbox's",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 404,
+            description = "No WhatsApp inbox has this number",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 503,
+            description = crate::api::openapi::UNAVAILABLE,
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+    )
+)]
 pub async fn verify_subscription(
     State(state): State<AppState>,
     Path(phone_number): Path<String>,
@@ -70,6 +118,61 @@ pub async fn verify_subscription(
 }
 
 /// `POST`: a signed notification of messages and delivery statuses.
+#[utoipa::path(
+    post,
+    path = "/webhooks/whatsapp/{phone_number}",
+    operation_id = "receive_whatsapp_notification",
+    tag = "Webhooks",
+    params(
+        crate::api::openapi::params::WhatsappPath,
+        (
+            "X-Hub-Signature-256" = String,
+            Header,
+            description = "`sha256=` and the hex HMAC-SHA256 of the raw body, keyed with the \
+                inbox's app secret"
+        ),
+    ),
+    request_body(
+        content = crate::api::openapi::schemas::WhatsappNotification,
+        content_type = "application/json",
+        description = "Meta's notification, signed as sent: the signature covers the exact bytes"
+    ),
+    responses(
+        (
+            status = 200,
+            description = "Every message and status in the notification is durable",
+            body = crate::api::openapi::schemas::WebhookAccepted
+        ),
+        (
+            status = 400,
+            description = "The body is not JSON, or not shaped like a WhatsApp notification",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 401,
+            description = "The signature is missing, malformed, or not the inbox's app secret's",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 404,
+            description = "No WhatsApp inbox has this number",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (status = 413, description = "The body is over the size limit (plain text)"),
+        (
+            status = 422,
+            description = "The notification is not about a WhatsApp business account, is \
+                addressed to another number, or carries a malformed message",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+        (
+            status = 503,
+            description = "Storage or the engine is unavailable; Meta retries, and the retry \
+                stores only what was not stored the first time",
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
+    )
+)]
 pub async fn receive(
     State(state): State<AppState>,
     Path(phone_number): Path<String>,
