@@ -112,3 +112,45 @@ async fn online_members_take_turns_and_an_agent_can_be_assigned_by_hand(backend:
     let conversation = app.get(&path, Some(&admin.access_token)).await.ok();
     assert_eq!(assignee_id(&conversation), Some(other));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_outside_the_inbox_cannot_be_assigned() {
+    // Arrange: a conversation in an inbox the second agent is not a member of.
+    let app = spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let account = setup.account_id;
+    let admin = &setup.admin;
+    let outsider = app.create_user(account, "Olga Outsider", "agent").await;
+    let inbox = app
+        .create_api_inbox(account, admin, "Members only", "")
+        .await;
+    app.add_members(account, admin, inbox.id, &[setup.agent.id])
+        .await;
+    let conversation = new_customer_conversation(&app, &inbox.identifier, "Carol").await;
+
+    // Act
+    let path = format!("/api/v1/accounts/{account}/conversations/{conversation}/assignments");
+    let refused = app
+        .post(
+            &path,
+            Some(&admin.access_token),
+            &json!({ "assignee_id": outsider.id }),
+        )
+        .await;
+    let accepted = app
+        .post(
+            &path,
+            Some(&admin.access_token),
+            &json!({ "assignee_id": admin.id }),
+        )
+        .await;
+
+    // Assert: the outsider is refused with a reason; an administrator may always take it.
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        text(&refused.json["error"]).contains("not a member"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+}

@@ -26,7 +26,7 @@ use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::{Change, Conversation, ConversationStatus};
 use switchyard_engine::event::{Event, EventKind};
 use switchyard_engine::inbound::{InboundMessage, StatusReport};
-use switchyard_engine::message::{ContentType, Message, MessageStatus, MessageType, Sender};
+use switchyard_engine::message::{storable_text, ContentType, Message, MessageStatus, MessageType, Sender};
 use switchyard_engine::push;
 use switchyard_engine::user::UserSummary;
 use switchyard_engine::{ConversationId, MessageId, Timestamp};
@@ -287,7 +287,7 @@ impl ConversationState {
             conversation_id: self.conversation.id,
             message_type: MessageType::Outgoing,
             content_type: draft.content_type,
-            content: Some(draft.content),
+            content: Some(storable_text(draft.content)),
             content_attributes: draft.content_attributes,
             private: draft.private,
             status: MessageStatus::Sent,
@@ -428,7 +428,7 @@ impl ConversationState {
             conversation_id: self.conversation.id,
             message_type: MessageType::Incoming,
             content_type: inbound.content_type,
-            content: inbound.content,
+            content: inbound.content.map(storable_text),
             content_attributes: inbound.content_attributes,
             private: false,
             status: MessageStatus::Sent,

@@ -8,6 +8,13 @@ use thiserror::Error;
 /// The longest message content accepted, in characters (Chatwoot's limit).
 pub const MAX_CONTENT_CHARS: usize = 150_000;
 
+/// Text as every backend can store it: NUL characters, which PostgreSQL refuses in text,
+/// become U+FFFD (the replacement character) on every backend alike, so a customer message
+/// carrying one is stored rather than refused.
+pub fn storable_text(text: String) -> String {
+    if text.contains('\0') { text.replace('\0', "\u{FFFD}") } else { text }
+}
+
 /// An input value that is not one of an enumeration's names.
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("`{value}` is not a valid {kind}; expected one of: {expected}")]

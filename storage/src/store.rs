@@ -290,8 +290,8 @@ impl Store {
             })?;
         let sql = format!(
             "INSERT INTO inboxes (account_id, name, enable_auto_assignment, \
-             lock_to_single_conversation, channel_type, channel_key, channel_config, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {INBOX_COLUMNS}"
+             lock_to_single_conversation, channel_type, channel_key, provider_key, channel_config, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {INBOX_COLUMNS}"
         );
         let values = params![
             inbox.account_id.0,
@@ -300,6 +300,7 @@ impl Store {
             inbox.lock_to_single_conversation,
             inbox.channel.kind().chatwoot_type(),
             channel_key(&inbox.channel),
+            provider_key(&inbox.channel),
             config,
             Timestamp::now().0,
         ];
@@ -889,8 +890,9 @@ fn channel_taken(channel: &Channel) -> StorageError {
     StorageError::Conflict(match channel {
         Channel::Api(api) => format!("the API identifier {} is already in use", api.identifier),
         Channel::Whatsapp(whatsapp) => format!(
-            "the WhatsApp number {} is already connected",
-            phone_digits(&whatsapp.phone_number)
+            "the WhatsApp number {} or its phone_number_id {} is already connected",
+            phone_digits(&whatsapp.phone_number),
+            whatsapp.phone_number_id
         ),
     })
 }

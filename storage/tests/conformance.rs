@@ -64,6 +64,7 @@ conformance!(
     committed_messages_conversations_and_events_read_back_unchanged,
     the_last_of_several_changes_in_one_batch_wins,
     a_retried_incoming_message_is_stored_once,
+    text_with_a_nul_character_is_stored_with_a_replacement_character,
     an_outgoing_message_may_share_a_provider_id_with_an_incoming_one,
     message_pages_follow_created_at_then_id,
     conversation_listings_filter_and_count,
@@ -320,6 +321,27 @@ async fn a_retried_incoming_message_is_stored_once(store: Store) {
         .await
         .unwrap();
     assert_eq!(found, Some(first));
+}
+
+async fn text_with_a_nul_character_is_stored_with_a_replacement_character(store: Store) {
+    let fixture = Fixture::new(&store).await;
+    let conversation = store
+        .create_conversation(&fixture.new_conversation())
+        .await
+        .unwrap();
+    let mut message = incoming(&conversation, fixture.contact, 1, 100, Some("wamid.nul"));
+    message.content = Some("before\u{0}after".into());
+
+    store
+        .commit(&[&Write::InsertMessage(message)])
+        .await
+        .unwrap();
+
+    let stored = store
+        .messages(conversation.id, MessagePage::Latest { limit: 10 })
+        .await
+        .unwrap();
+    assert_eq!(stored[0].content.as_deref(), Some("before\u{FFFD}after"));
 }
 
 async fn an_outgoing_message_may_share_a_provider_id_with_an_incoming_one(store: Store) {
@@ -609,8 +631,19 @@ async fn a_channel_connected_twice_is_a_conflict(store: Store) {
     let api_again = store
         .create_inbox(&api_inbox(fixture.account, &fixture.identifier))
         .await;
+    let mut same_connection = whatsapp_inbox(fixture.account, "+1 555-0199");
+    if let (Channel::Whatsapp(copy), Channel::Whatsapp(original)) =
+        (&mut same_connection.channel, &first.channel)
+    {
+        copy.phone_number_id = original.phone_number_id.clone();
+    }
+    let same_connection = store.create_inbox(&same_connection).await;
 
     assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+    assert!(
+        matches!(same_connection, Err(StorageError::Conflict(_))),
+        "another number on the same phone_number_id: {same_connection:?}"
+    );
     assert!(
         matches!(api_again, Err(StorageError::Conflict(_))),
         "{api_again:?}"
@@ -990,7 +1023,10 @@ fn whatsapp_inbox(account: AccountId, phone_number: &str) -> NewInbox {
         lock_to_single_conversation: true,
         channel: Channel::Whatsapp(WhatsappChannel {
             phone_number: phone_number.to_owned(),
-            phone_number_id: "1234".into(),
+            phone_number_id: format!(
+                "id-{}",
+                switchyard_engine::channel::phone_digits(phone_number)
+            ),
             business_account_id: "5678".into(),
             api_key: Secret::new("key"),
             webhook_verify_token: Secret::new("verify"),

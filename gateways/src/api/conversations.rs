@@ -234,7 +234,7 @@ pub async fn assign(
         ));
     }
     let agent = match body.assignee_id {
-        Some(id) => Some(account_agent(&state, account, UserId(id)).await?),
+        Some(id) => Some(assignable_agent(&state, &conversation, UserId(id)).await?),
         None => None,
     };
     let summary = agent.as_ref().map(|(agent, _)| agent.summary());
@@ -252,17 +252,28 @@ pub async fn assign(
     }
 }
 
-async fn account_agent(
+/// An agent the conversation may be assigned to: an administrator of the account, or an agent
+/// who is a member of the conversation's inbox (anyone else could not even see it).
+async fn assignable_agent(
     state: &AppState,
-    account: AccountId,
+    conversation: &Conversation,
     id: UserId,
 ) -> Result<(User, switchyard_engine::user::Role), ApiError> {
+    use switchyard_engine::user::Role;
     let agent = state.store.user(id).await?;
-    let role = state.store.role_of(account, id).await?;
-    match (agent, role) {
-        (Some(agent), Some(role)) => Ok((agent, role)),
-        _ => Err(ApiError::NotFound(format!("agent {id} in this account"))),
+    let role = state.store.role_of(conversation.account_id, id).await?;
+    let (Some(agent), Some(role)) = (agent, role) else {
+        return Err(ApiError::NotFound(format!("agent {id} in this account")));
+    };
+    if role == Role::Agent {
+        let members = state.store.inbox_members(conversation.inbox_id).await?;
+        if !members.contains(&id) {
+            return Err(ApiError::Unprocessable(format!(
+                "agent {id} is not a member of this conversation's inbox"
+            )));
+        }
     }
+    Ok((agent, role))
 }
 
 /// `POST …/toggle_status` body.

@@ -46,10 +46,14 @@ CREATE TABLE inboxes (
     channel_type TEXT NOT NULL,
     -- What the channel is found by: the API channel's identifier, the WhatsApp number's digits.
     channel_key TEXT NOT NULL,
+    -- The provider's own id for the connection, when it has one (WhatsApp's phone_number_id):
+    -- two inboxes on one provider connection would send each other's replies.
+    provider_key TEXT,
     -- The engine's Channel as JSON, secrets included.
     channel_config TEXT NOT NULL,
     created_at INTEGER NOT NULL,
-    UNIQUE (channel_type, channel_key)
+    UNIQUE (channel_type, channel_key),
+    UNIQUE (channel_type, provider_key)
 ) STRICT;
 CREATE INDEX inboxes_account ON inboxes (account_id);
 

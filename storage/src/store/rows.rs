@@ -94,6 +94,15 @@ pub(crate) fn channel_key(channel: &Channel) -> String {
     }
 }
 
+/// The provider's own id for a channel's connection, unique among inboxes of that channel
+/// type: WhatsApp's `phone_number_id`. The API channel has none.
+pub(crate) fn provider_key(channel: &Channel) -> Option<String> {
+    match channel {
+        Channel::Api(_) => None,
+        Channel::Whatsapp(whatsapp) => Some(whatsapp.phone_number_id.clone()),
+    }
+}
+
 /// The columns of `contacts` that [`contact`] reads.
 pub(crate) const CONTACT_COLUMNS: &str = "id, account_id, name, email, phone_number, identifier, \
      additional_attributes, custom_attributes, created_at";

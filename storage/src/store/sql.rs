@@ -38,13 +38,13 @@ impl From<bool> for Value {
 
 impl From<&str> for Value {
     fn from(value: &str) -> Self {
-        Value::Text(value.to_owned())
+        Value::Text(switchyard_engine::message::storable_text(value.to_owned()))
     }
 }
 
 impl From<String> for Value {
     fn from(value: String) -> Self {
-        Value::Text(value)
+        Value::Text(switchyard_engine::message::storable_text(value))
     }
 }
 
