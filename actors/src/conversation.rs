@@ -436,7 +436,8 @@ impl ConversationState {
             sender: Sender::Contact(self.contact.id),
             echo_id: inbound.echo_id,
             attachments: inbound.attachments,
-            created_at: inbound.sent_at.unwrap_or(now),
+            // A provider's clock may run ahead; a message is never dated after its arrival.
+            created_at: inbound.sent_at.map_or(now, |sent| sent.min(now)),
             updated_at: now,
         }
     }

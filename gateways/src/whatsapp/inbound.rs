@@ -66,8 +66,8 @@ pub enum PayloadError {
         /// The `metadata.phone_number_id` received.
         phone_number_id: String,
     },
-    /// A timestamp is not a whole number of Unix seconds.
-    #[error("{path}: timestamp `{value}` is not a whole number of Unix seconds")]
+    /// A timestamp is not a whole number of Unix seconds between 1970 and 9999.
+    #[error("{path}: timestamp `{value}` is not a Unix time in seconds between 1970 and 9999")]
     BadTimestamp {
         /// Where the timestamp is in the body.
         path: String,
@@ -233,23 +233,26 @@ fn status_report(path: &str, status: &WireStatus) -> Result<Option<StatusReport>
     }))
 }
 
+/// 9999-12-31T23:59:59Z: later times cannot be meant and would not survive conversion.
+const LAST_UNIX_SECOND: i64 = 253_402_300_799;
+
 /// A timestamp in Unix seconds, as Meta sends them (a string of digits, sometimes a number).
 fn unix_time(
     path: &str,
     timestamp: Option<&WireTimestamp>,
 ) -> Result<Option<Timestamp>, PayloadError> {
-    let seconds = match timestamp {
+    let bad = |value: String| PayloadError::BadTimestamp {
+        path: path.to_owned(),
+        value,
+    };
+    let seconds: i64 = match timestamp {
         None => return Ok(None),
         Some(WireTimestamp::Number(seconds)) => *seconds,
-        Some(WireTimestamp::Text(text)) => {
-            text.trim()
-                .parse()
-                .map_err(|_| PayloadError::BadTimestamp {
-                    path: path.to_owned(),
-                    value: text.clone(),
-                })?
-        }
+        Some(WireTimestamp::Text(text)) => text.trim().parse().map_err(|_| bad(text.clone()))?,
     };
+    if !(0..=LAST_UNIX_SECOND).contains(&seconds) {
+        return Err(bad(seconds.to_string()));
+    }
     Ok(Some(Timestamp::from_unix_seconds(seconds)))
 }
 
@@ -1686,8 +1689,23 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "entry[0].changes[0].value.messages[0]: \
-             timestamp `<TIME>` is not a whole number of Unix seconds"
+             timestamp `<TIME>` is not a Unix time in seconds between 1970 and 9999"
         );
+    }
+
+    #[test]
+    fn a_timestamp_beyond_the_year_9999_or_before_1970_is_refused() {
+        for timestamp in [json!("9000000000000000"), json!(-99999999999_i64)] {
+            let message =
+                json!({ "type": "text", "text": { "body": "hi" }, "timestamp": timestamp });
+
+            let result = parse(&one_message(message), NUMBER_ID);
+
+            assert!(
+                matches!(result, Err(PayloadError::BadTimestamp { .. })),
+                "{result:?}"
+            );
+        }
     }
 
     #[test]
