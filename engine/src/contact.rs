@@ -2,6 +2,7 @@
 
 use crate::{AccountId, ContactId, InboxId, Timestamp};
 use serde_json::Value;
+use thiserror::Error;
 
 /// A customer within an account.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,4 +55,73 @@ pub struct ContactProfile {
     pub email: Option<String>,
     /// Provider-specific attributes to keep on the contact.
     pub additional_attributes: Value,
+}
+
+/// An e-mail address that has passed a plausibility check, normalized to lower case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+/// Why a string is not accepted as an e-mail address.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("`{0}` is not a valid e-mail address")]
+pub struct InvalidEmail(pub String);
+
+impl EmailAddress {
+    /// Checks the shape `local@domain.tld` (no spaces, one `@`) and lower-cases it. Whether
+    /// the mailbox exists is not checked.
+    pub fn parse(text: &str) -> Result<Self, InvalidEmail> {
+        let address = text.trim().to_lowercase();
+        let plausible = match address.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.split('.').filter(|label| !label.is_empty()).count() >= 2
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !address.chars().any(char::is_whitespace)
+            }
+            None => false,
+        };
+        if plausible {
+            Ok(EmailAddress(address))
+        } else {
+            Err(InvalidEmail(text.to_owned()))
+        }
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plausible_addresses_are_accepted_in_lower_case() {
+        let address = EmailAddress::parse(" Grace@Example.COM ").map(EmailAddress::into_string);
+
+        assert_eq!(address, Ok("grace@example.com".to_owned()));
+    }
+
+    #[test]
+    fn implausible_addresses_are_refused() {
+        for text in [
+            "nope",
+            "@example.com",
+            "a@b",
+            "a@@example.com",
+            "a b@example.com",
+            "a@.com",
+        ] {
+            assert!(EmailAddress::parse(text).is_err(), "{text}");
+        }
+    }
 }

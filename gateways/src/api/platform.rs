@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use switchyard_engine::contact::EmailAddress;
 use switchyard_engine::user::Role;
 use switchyard_engine::{AccountId, UserId};
 use switchyard_storage::NewUser;
@@ -143,12 +144,9 @@ pub async fn create_user(
     if name.is_empty() {
         return Err(ApiError::Unprocessable("name must not be empty".into()));
     }
-    let email = body.email.trim().to_lowercase();
-    if !is_plausible_email(&email) {
-        return Err(ApiError::Unprocessable(format!(
-            "`{email}` is not a valid e-mail address"
-        )));
-    }
+    let email = EmailAddress::parse(&body.email)
+        .map_err(|error| ApiError::Unprocessable(error.to_string()))?
+        .into_string();
     let password_hash = body.password.as_deref().map(hash_password).transpose()?;
     let new = NewUser {
         name: name.to_owned(),
@@ -281,13 +279,6 @@ pub async fn list_account_users(
         })
         .collect();
     Ok(Json(Value::Array(members)))
-}
-
-fn is_plausible_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !email.contains(' '),
-        None => false,
-    }
 }
 
 fn hash_password(password: &str) -> Result<String, ApiError> {
