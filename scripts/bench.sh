@@ -176,12 +176,35 @@ stored="$(psql "${PG}/${DATABASE}" -qtAX -c \
     "SELECT count(*) FROM messages WHERE message_type = 0 AND source_id LIKE 'wamid.bench.%'" \
     2>/dev/null || echo "?")"
 
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+
+# --- raw PostgreSQL: one durable INSERT per message ---------------------------------------
+# What a store that commits each message on its own gets from the same server: pgbench runs
+# one single-row INSERT transaction (a message-sized row) per request, at the same
+# concurrency, for as long as the ceiling run.
+log "raw PostgreSQL: single-row INSERT transactions, ${HTTP_SECONDS} s at concurrency ${CONCURRENCY}"
+psql "${PG}/${DATABASE}" -qX -v ON_ERROR_STOP=1 -c \
+    "CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, conversation_id BIGINT NOT NULL,
+     source_id TEXT NOT NULL, content TEXT NOT NULL, created_at BIGINT NOT NULL)" ||
+    fail "cannot create the pgbench table"
+cat >"$WORK/insert.sql" <<'SQL'
+\set conversation random(1, 1000)
+INSERT INTO bench_rows (conversation_id, source_id, content, created_at)
+VALUES (:conversation, 'wamid.raw.' || :client_id || '.' || random(), 'Hello from the benchmark', 1700000000000000);
+SQL
+pgbench -n -q -f "$WORK/insert.sql" -c "$CONCURRENCY" -j 2 -T "$HTTP_SECONDS" \
+    "${PG}/${DATABASE}" >"$WORK/pgbench.txt" 2>&1 || fail "pgbench failed: $(cat "$WORK/pgbench.txt")"
+
 log "results"
 echo "ceiling (hyper hello-world, GET):"
 sed 's/^/    /' "$WORK/ceiling.txt"
 echo "switchyard (WhatsApp Cloud webhooks, PostgreSQL):"
 sed 's/^/    /' "$WORK/switchyard.txt"
 echo "stored incoming messages: ${stored} (webhooks sent, warm-up included: ${expected})"
+echo "raw PostgreSQL (pgbench, one single-row INSERT per transaction):"
+grep -E '^(tps|latency average|number of transactions actually processed)' "$WORK/pgbench.txt" |
+    sed 's/^/    /'
 
 [ "$webhooks_ok" = 1 ] || fail "the webhook run had errors"
 [ "$stored" = "$expected" ] || fail "stored ${stored} messages, expected ${expected}"

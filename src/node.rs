@@ -1,11 +1,14 @@
 //! Start-up and shutdown of a node, in order.
 //!
-//! Start: storage (migrated), writers, actors, then the listener — so nothing is accepted
-//! before it can be stored. Shutdown: stop accepting, finish requests in flight, stop the
-//! actors (each commits what it holds), stop the writers (each commits what it has queued).
+//! Start: bind the listener, then storage (migrated), writers, actors, then serve — so a port
+//! already in use stops the node before the database is touched, and no request is served
+//! before it can be stored (connections that arrive meanwhile wait in the kernel's backlog).
+//! Shutdown: stop accepting, finish requests in flight, stop the actors (each commits what it
+//! holds), stop the writers (each commits what it has queued).
 
 use crate::config::Config;
 use anyhow::Context;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_actors::{EventBus, Presence, Registry, RegistryConfig};
@@ -14,12 +17,14 @@ use switchyard_gateways::{AppState, GatewayConfig};
 use switchyard_storage::{Store, StoreConfig, WriterPool};
 use tokio::net::TcpListener;
 
-/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines on stderr.
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines on stderr. Text
+/// is coloured only on a terminal, so that files and log collectors get no escape codes.
 pub(crate) fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder.json().init();
@@ -56,6 +61,10 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    // Bound before the database is opened: a port in use must fail without touching it.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let store = open_store(&config).await?;
     if config.redis_url.is_some() {
         // LIMITATION: Redis is accepted for forward compatibility; one node keeps presence
@@ -100,18 +109,13 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         metrics: Some(metrics),
         inboxes: switchyard_gateways::directory::InboxDirectory::new(),
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
     tracing::info!(server.addr = %address, database = store.backend_name(), "listening");
     // Tests and scripts read the chosen port from this line.
     println!("switchyard listening on http://{address}");
-    switchyard_gateways::serve(listener, state, shutdown_signal())
-        .await
-        .context("server failed")?;
+    switchyard_gateways::serve(listener, state, shutdown_signal()).await;
     tracing::info!("draining actors");
     registry.shutdown().await;
     writers.stop();

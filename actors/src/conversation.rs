@@ -26,7 +26,9 @@ use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::{Change, Conversation, ConversationStatus};
 use switchyard_engine::event::{Event, EventKind};
 use switchyard_engine::inbound::{InboundMessage, StatusReport};
-use switchyard_engine::message::{storable_text, ContentType, Message, MessageStatus, MessageType, Sender};
+use switchyard_engine::message::{
+    ContentType, Message, MessageStatus, MessageType, Sender, storable_text,
+};
 use switchyard_engine::push;
 use switchyard_engine::user::UserSummary;
 use switchyard_engine::{ConversationId, MessageId, Timestamp};

@@ -53,6 +53,8 @@ pub struct ContactProfile {
     pub phone_number: Option<String>,
     /// An e-mail address, if known.
     pub email: Option<String>,
+    /// The integrator's own identifier for the customer, if given.
+    pub identifier: Option<String>,
     /// Provider-specific attributes to keep on the contact.
     pub additional_attributes: Value,
 }

@@ -12,7 +12,11 @@ pub const MAX_CONTENT_CHARS: usize = 150_000;
 /// become U+FFFD (the replacement character) on every backend alike, so a customer message
 /// carrying one is stored rather than refused.
 pub fn storable_text(text: String) -> String {
-    if text.contains('\0') { text.replace('\0', "\u{FFFD}") } else { text }
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
 }
 
 /// An input value that is not one of an enumeration's names.

@@ -407,9 +407,10 @@ impl Store {
         })
     }
 
-    /// Finds the contact behind `(inbox, profile.source_id)`, or creates the contact and its
-    /// contact inbox together. Safe under races: two callers with the same source id get the
-    /// same contact.
+    /// Finds the contact behind `(inbox, profile.source_id)`, or creates its contact inbox:
+    /// for the account's contact with the profile's `identifier` (else `email`) if there is
+    /// one, as Chatwoot does, else for a new contact created with it. Safe under races: two
+    /// callers with the same source id get the same contact.
     ///
     /// A new contact is named after the profile's name, else its phone number, else its
     /// e-mail; an existing contact is returned as stored, not updated from the profile.
@@ -422,8 +423,15 @@ impl Store {
         if let Some(found) = self.contact_inbox(inbox, &profile.source_id).await? {
             return Ok(found);
         }
-        if let Some(created) = self.create_contact(account, inbox, profile).await? {
-            return Ok(created);
+        let known = match self.contact_by_identity(account, profile).await? {
+            Some(contact) => {
+                self.attach_contact_inbox(contact, inbox, &profile.source_id)
+                    .await?
+            }
+            None => self.create_contact(account, inbox, profile).await?,
+        };
+        if let Some(resolved) = known {
+            return Ok(resolved);
         }
         // Another caller created the contact inbox first: theirs is committed by now.
         self.contact_inbox(inbox, &profile.source_id)
@@ -431,6 +439,59 @@ impl Store {
             .ok_or_else(|| {
                 StorageError::Database("a contact inbox lost a race and then vanished".into())
             })
+    }
+
+    /// The account's contact with the profile's identifier, else with its e-mail address.
+    async fn contact_by_identity(
+        &self,
+        account: AccountId,
+        profile: &ContactProfile,
+    ) -> Result<Option<Contact>, StorageError> {
+        let lookups = [
+            ("identifier", profile.identifier.as_deref()),
+            ("email", profile.email.as_deref()),
+        ];
+        for (column, value) in lookups {
+            let Some(value) = value.filter(|value| !value.is_empty()) else {
+                continue;
+            };
+            let sql = format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE account_id = $1 AND {column} = $2 \
+                 ORDER BY id LIMIT 1"
+            );
+            let row = self
+                .executor
+                .query_opt(&sql, params![account.0, value])
+                .await?;
+            if let Some(contact) = maybe(row, rows::contact)? {
+                return Ok(Some(contact));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Gives an existing contact an identity on an inbox; `None` when that identity already
+    /// exists (a racing caller created it).
+    async fn attach_contact_inbox(
+        &self,
+        contact: Contact,
+        inbox: InboxId,
+        source_id: &str,
+    ) -> Result<Option<(Contact, ContactInbox)>, StorageError> {
+        let sql = "INSERT INTO contact_inboxes (contact_id, inbox_id, source_id, pubsub_token, \
+                   created_at) VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (inbox_id, source_id) DO NOTHING \
+                   RETURNING id, contact_id, inbox_id, source_id, pubsub_token";
+        let values = params![
+            contact.id.0,
+            inbox.0,
+            source_id,
+            random_token(),
+            Timestamp::now().0
+        ];
+        let rows = self.executor.write(sql, values).await?;
+        let contact_inbox = rows.first().map(returned_contact_inbox).transpose()?;
+        Ok(contact_inbox.map(|contact_inbox| (contact, contact_inbox)))
     }
 
     /// Creates a contact and its contact inbox in one transaction; `None` (and nothing
@@ -453,13 +514,14 @@ impl Store {
             format!(
                 "INSERT INTO contacts (account_id, name, email, phone_number, identifier, \
                  additional_attributes, custom_attributes, created_at) \
-                 VALUES ($1, $2, $3, $4, NULL, $5, $6, $7) RETURNING {CONTACT_COLUMNS}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {CONTACT_COLUMNS}"
             ),
             params![
                 account.0,
                 name,
                 profile.email.clone(),
                 profile.phone_number.clone(),
+                profile.identifier.clone(),
                 profile.additional_attributes.to_string(),
                 json!({}).to_string(),
                 now,

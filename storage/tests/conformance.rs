@@ -60,6 +60,7 @@ conformance!(
     migrating_twice_is_a_no_op,
     reserved_id_blocks_start_at_one_and_never_overlap,
     racing_resolutions_of_one_customer_create_one_contact,
+    a_known_email_or_identifier_reuses_the_contact_with_a_new_identity,
     display_ids_count_from_one_in_each_account,
     committed_messages_conversations_and_events_read_back_unchanged,
     the_last_of_several_changes_in_one_batch_wins,
@@ -105,6 +106,60 @@ async fn reserved_id_blocks_start_at_one_and_never_overlap(store: Store) {
             "blocks are disjoint and leave no gap"
         );
     }
+}
+
+async fn a_known_email_or_identifier_reuses_the_contact_with_a_new_identity(store: Store) {
+    let fixture = Fixture::new(&store).await;
+    let first = ContactProfile {
+        source_id: "session-1".into(),
+        name: Some("Grace".into()),
+        email: Some("grace@example.com".into()),
+        identifier: Some("crm-42".into()),
+        ..ContactProfile::default()
+    };
+    let same_email = ContactProfile {
+        source_id: "session-2".into(),
+        email: Some("grace@example.com".into()),
+        ..ContactProfile::default()
+    };
+    let same_identifier = ContactProfile {
+        source_id: "session-3".into(),
+        identifier: Some("crm-42".into()),
+        ..ContactProfile::default()
+    };
+    let stranger = ContactProfile {
+        source_id: "session-4".into(),
+        email: Some("alan@example.com".into()),
+        ..ContactProfile::default()
+    };
+
+    let mut resolved = Vec::new();
+    for profile in [&first, &same_email, &same_identifier, &stranger] {
+        resolved.push(
+            store
+                .resolve_contact(fixture.account, fixture.inbox, profile)
+                .await
+                .unwrap(),
+        );
+    }
+
+    let contact_ids: Vec<_> = resolved.iter().map(|(contact, _)| contact.id).collect();
+    assert_eq!(contact_ids[0], contact_ids[1], "same e-mail, same contact");
+    assert_eq!(
+        contact_ids[0], contact_ids[2],
+        "same identifier, same contact"
+    );
+    assert_ne!(
+        contact_ids[0], contact_ids[3],
+        "another e-mail, another contact"
+    );
+    let identities: HashSet<_> = resolved.iter().map(|(_, inbox)| inbox.id).collect();
+    assert_eq!(
+        identities.len(),
+        4,
+        "each source id is its own contact inbox"
+    );
+    assert_eq!(resolved[0].0.identifier.as_deref(), Some("crm-42"));
 }
 
 async fn racing_resolutions_of_one_customer_create_one_contact(store: Store) {

@@ -864,6 +864,13 @@ impl Drop for PostgresDatabase {
     }
 }
 
+/// The URL of database `name` on the test PostgreSQL server, whether or not it exists.
+pub(crate) fn postgres_url_of(name: &str) -> String {
+    let admin_url = std::env::var("SWITCHYARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    with_database(&admin_url, name)
+}
+
 /// `url` with its database name replaced by `name` (query parameters kept).
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

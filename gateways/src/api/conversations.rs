@@ -4,10 +4,10 @@ use crate::api::inboxes::visible_inboxes;
 use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::{CurrentUser, member_role};
-use crate::error::{ApiError, JsonBody, OptionalJsonBody};
+use crate::error::{ApiError, JsonBody, OptionalJsonBody, Path, Query};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
@@ -307,7 +307,7 @@ pub struct ToggleStatusBody {
                 its inbox",
             body = schemas::ErrorBody
         ),
-        (status = 413, description = "The body is over the size limit (plain text)"),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
         (
             status = 422,
             description = "The status is not one of open, resolved, pending or snoozed",

@@ -3,10 +3,10 @@
 use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::{CurrentUser, member_role, require_administrator};
-use crate::error::{ApiError, JsonBody};
+use crate::error::{ApiError, JsonBody, Path};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_engine::channel::{ApiChannel, Channel, Inbox, WhatsappChannel, phone_digits};
@@ -220,7 +220,7 @@ pub fn random_token(length: usize) -> String {
                 members of",
             body = schemas::InboxList
         ),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
     )
@@ -251,7 +251,7 @@ pub async fn list(
     params(params::InboxPath),
     responses(
         (status = 200, description = "The inbox", body = schemas::Inbox),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
         (
             status = 404,
@@ -376,7 +376,7 @@ pub async fn add_members(
     params(params::InboxPath),
     responses(
         (status = 200, description = "The inbox's members", body = schemas::AgentList),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
         (
             status = 404,

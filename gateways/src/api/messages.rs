@@ -4,10 +4,10 @@ use crate::api::conversations::visible_conversation;
 use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, JsonBody};
+use crate::error::{ApiError, JsonBody, Path, Query};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_actors::conversation::OutgoingDraft;
@@ -48,7 +48,11 @@ pub struct ListQuery {
             description = "A page of messages, oldest first: the latest 20 without a query",
             body = schemas::MessageList
         ),
-        (status = 400, description = "A path id or a query value is not an integer (plain text)"),
+        (
+            status = 400,
+            description = "A path id or a query value is not an integer",
+            body = schemas::ErrorBody
+        ),
         (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
         (
             status = 404,

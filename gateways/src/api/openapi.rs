@@ -27,8 +27,8 @@ pub const NOT_JSON: &str = "The body is not valid JSON";
 /// 400 of a route with a JSON body and an integer id in its path.
 pub const NOT_JSON_OR_BAD_PATH_ID: &str =
     "The body is not valid JSON, or a path id is not an integer";
-/// 400 of a route with an integer id in its path; axum answers in plain text.
-pub const BAD_PATH_ID: &str = "A path id is not an integer (plain text)";
+/// 400 of a route with an integer id in its path.
+pub const BAD_PATH_ID: &str = "A path id is not an integer";
 /// 401 of the Platform API.
 pub const NO_PLATFORM_TOKEN: &str = "No valid platform token, or the Platform API is disabled";
 /// 401 of the Application API.
@@ -51,9 +51,12 @@ pub const UNAVAILABLE: &str = "Storage or the engine is unavailable; retry later
         description = "A Chatwoot-compatible customer-conversation engine: the Platform, \
             Application and Client APIs, provider webhooks, the ActionCable `/cable` socket and \
             the operations endpoints.\n\n\
-            Errors are JSON `{\"error\": \"...\"}` saying what was wrong with the request. Two \
-            come from the HTTP layer as plain text instead: a path id that is not an integer \
-            (400) and, on routes whose body is optional or raw, a body over the size limit (413)."
+            Errors are JSON `{\"error\": \"...\"}` saying what was wrong with the request, \
+            including those of the HTTP layer: an unknown path (404), a method the path does not \
+            take (405), a request whose body stalls for 30 seconds or that is not answered within \
+            60 (408), a body over the size limit (413). The one exception is `/cable`, whose \
+            failed WebSocket upgrades answer in plain text.\n\n\
+            The Client API (`/public/api/v1/...`) allows cross-origin requests from any origin."
     ),
     paths(
         crate::api::platform::create_account,

@@ -6,11 +6,11 @@
 use crate::api::openapi::{self, params, schemas};
 use crate::api::present;
 use crate::auth::PlatformCaller;
-use crate::error::{ApiError, JsonBody};
+use crate::error::{ApiError, JsonBody, Path};
 use crate::state::AppState;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_engine::contact::EmailAddress;
@@ -73,7 +73,7 @@ pub async fn create_account(
     params(params::AccountPath),
     responses(
         (status = 200, description = "The account", body = schemas::Account),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
         (status = 404, description = "No such account", body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
@@ -167,7 +167,7 @@ pub async fn create_user(
     params(params::UserPath),
     responses(
         (status = 200, description = "The user, with their tokens", body = schemas::PlatformUser),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
         (status = 404, description = "No such user", body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
@@ -261,7 +261,7 @@ pub async fn add_account_user(
             description = "The memberships by user id; none for an unknown account",
             body = Vec<schemas::AccountUser>
         ),
-        (status = 400, description = openapi::BAD_PATH_ID),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (status = 401, description = openapi::NO_PLATFORM_TOKEN, body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
     )

@@ -8,15 +8,15 @@
 
 use crate::api::messages::validated_content;
 use crate::api::openapi::{self, params, schemas};
-use crate::error::{ApiError, JsonBody, OptionalJsonBody};
+use crate::error::{ApiError, JsonBody, OptionalJsonBody, Path};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_engine::channel::{Channel, Inbox};
-use switchyard_engine::contact::{Contact, ContactInbox, ContactProfile};
+use switchyard_engine::contact::{Contact, ContactInbox, ContactProfile, EmailAddress};
 use switchyard_engine::conversation::Conversation;
 use switchyard_engine::inbound::InboundMessage;
 use switchyard_engine::message::{ContentType, Message, Sender};
@@ -24,8 +24,19 @@ use switchyard_storage::MessagePage;
 use utoipa::ToSchema;
 
 /// The Client API routes. Each must be documented in `api/openapi.rs` (checked by its test).
+///
+/// Browsers call them from the websites the chat widget is embedded in, so they answer CORS
+/// preflights and allow any origin: the identifiers in the path are the credentials, not
+/// cookies, so another origin gains nothing it could not do with the identifiers anyway.
 pub fn routes() -> Router<AppState> {
+    use axum::http::{Method, header};
+    use tower_http::cors::{Any, CorsLayer};
+
     let base = "/public/api/v1/inboxes/{inbox_identifier}";
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE]);
     Router::new()
         .route(base, get(show_inbox))
         .route(&format!("{base}/contacts"), post(create_contact))
@@ -47,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             ),
             post(create_message).get(list_messages),
         )
+        // Set here, under the CORS layer, because a preflight (`OPTIONS`) reaches the
+        // method-not-allowed fallback; the node's router cannot replace a layered fallback.
+        .method_not_allowed_fallback(crate::error::method_not_allowed)
+        .layer(cors)
 }
 
 async fn api_inbox(state: &AppState, identifier: &str) -> Result<Inbox, ApiError> {
@@ -151,7 +166,7 @@ pub struct NewContactBody {
         ),
         (status = 400, description = openapi::NOT_JSON, body = schemas::ErrorBody),
         (status = 404, description = "No API inbox has this identifier", body = schemas::ErrorBody),
-        (status = 413, description = "The body is over the size limit (plain text)"),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
     )
 )]
@@ -169,11 +184,14 @@ pub async fn create_contact(
         source_id,
         name: body.name,
         phone_number: body.phone_number,
-        email: body.email,
-        additional_attributes: json!({
-            "identifier": body.identifier,
-            "custom_attributes": body.custom_attributes,
-        }),
+        email: body
+            .email
+            .filter(|email| !email.trim().is_empty())
+            .map(|email| EmailAddress::parse(&email).map(EmailAddress::into_string))
+            .transpose()
+            .map_err(|error| ApiError::Unprocessable(error.to_string()))?,
+        identifier: body.identifier.filter(|identifier| !identifier.is_empty()),
+        additional_attributes: json!({ "custom_attributes": body.custom_attributes }),
     };
     let (contact, contact_inbox) = state
         .store
@@ -248,7 +266,7 @@ pub struct NewConversationBody {
             description = "No such API inbox, or no such contact on it",
             body = schemas::ErrorBody
         ),
-        (status = 413, description = "The body is over the size limit (plain text)"),
+        (status = 413, description = openapi::TOO_LARGE, body = schemas::ErrorBody),
         (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
     )
 )]
@@ -318,7 +336,7 @@ pub async fn list_conversations(
             description = "The conversation with the latest 100 messages the customer may see",
             body = schemas::PublicConversation
         ),
-        (status = 400, description = "`conversation_id` is not an integer (plain text)"),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (
             status = 404,
             description = "No such API inbox or contact, or the conversation is not the contact's",
@@ -453,7 +471,7 @@ pub async fn create_message(
             description = "The latest 100 messages the customer may see, oldest first",
             body = Vec<schemas::PublicMessage>
         ),
-        (status = 400, description = "`conversation_id` is not an integer (plain text)"),
+        (status = 400, description = openapi::BAD_PATH_ID, body = schemas::ErrorBody),
         (
             status = 404,
             description = "No such API inbox or contact, or the conversation is not the contact's",

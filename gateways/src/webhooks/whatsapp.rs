@@ -6,12 +6,11 @@
 //! only once every message it carried is durable. A storage hiccup answers 503 so that Meta
 //! retries; the retry stores only what was not stored the first time.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Path, Query, RawBody};
 use crate::state::AppState;
 use crate::whatsapp::{inbound, signature};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -158,7 +157,11 @@ pub async fn verify_subscription(
             description = "No WhatsApp inbox has this number",
             body = crate::api::openapi::schemas::ErrorBody
         ),
-        (status = 413, description = "The body is over the size limit (plain text)"),
+        (
+            status = 413,
+            description = crate::api::openapi::TOO_LARGE,
+            body = crate::api::openapi::schemas::ErrorBody
+        ),
         (
             status = 422,
             description = "The notification is not about a WhatsApp business account, is \
@@ -177,7 +180,7 @@ pub async fn receive(
     State(state): State<AppState>,
     Path(phone_number): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<Value>, ApiError> {
     let (inbox, channel) = whatsapp_inbox(&state, &phone_number).await?;
     let header = headers

@@ -210,6 +210,7 @@ fn contact_profile(sender: &str, contacts: &[WireContact]) -> ContactProfile {
         name: Some(name),
         phone_number: is_phone_number.then(|| format!("+{sender}")),
         email: None,
+        identifier: None,
         additional_attributes: contact.map_or_else(|| json!({}), WireContact::attributes),
     }
 }
@@ -1120,6 +1121,7 @@ mod tests {
                 name: Some("Test Name".to_owned()),
                 phone_number: Some("+972987654321".to_owned()),
                 email: None,
+                identifier: None,
                 additional_attributes: json!({
                     "user_id": "US.13491208655302741918",
                     "parent_user_id": "US.ENT.11815799212886844830",

@@ -107,24 +107,90 @@ impl bb8::ManageConnection for Manager {
     }
 }
 
+/// Says which server and database could not be reached, with every cause the driver gives
+/// (its own message is a summary such as `db error` that leaves the reason to its sources).
+/// The URL is not quoted: it may carry a password.
+fn connection_failed(
+    config: &tokio_postgres::Config,
+    summary: &str,
+    error: &(dyn StdError + 'static),
+) -> StorageError {
+    // One port applies to every host; several are one per host.
+    let ports = config.get_ports();
+    let port = |index: usize| ports.get(index).or(ports.first()).copied().unwrap_or(5432);
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(index, host)| match host {
+            tokio_postgres::config::Host::Tcp(name) => format!("{name}:{}", port(index)),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let database = config.get_dbname().or(config.get_user()).unwrap_or("?");
+    let mut reason = summary.to_owned();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        reason.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    let place = if hosts.is_empty() {
+        "no host".to_owned()
+    } else {
+        hosts.join(", ")
+    };
+    StorageError::Database(format!(
+        "cannot connect to PostgreSQL database `{database}` at {place}: {reason}"
+    ))
+}
+
 /// The connection pool.
 pub(crate) struct PostgresExecutor {
     pool: Pool<Manager>,
 }
 
 impl PostgresExecutor {
-    /// Builds the pool and opens one connection to prove the server answers.
+    /// Opens one connection directly, to report why the server cannot be used if it cannot,
+    /// then builds the pool and proves it answers.
+    ///
+    /// The direct connection comes first because the pool hides the cause: it retries until
+    /// its own time limit and then says only that it timed out, where the driver would have
+    /// said `connection refused` or `database "x" does not exist` at once.
     pub(crate) async fn connect(url: &str, pool_size: u32) -> Result<Self, StorageError> {
+        /// How long the first connection may take: a server that answers at all answers fast.
+        const FIRST_CONNECTION_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+        /// How long a query waits for a pooled connection before failing.
+        const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
         if pool_size == 0 {
             return Err(StorageError::Config(
                 "the PostgreSQL pool size must be at least 1".into(),
             ));
         }
-        let inner = PostgresConnectionManager::new_from_stringlike(url, NoTls)
+        let config: tokio_postgres::Config = url
+            .parse()
             .map_err(|error| StorageError::Config(format!("invalid PostgreSQL URL: {error}")))?;
-        let manager = Manager { inner };
+        let first_connection = async {
+            let (client, connection) = config.connect(NoTls).await?;
+            // Without its client the connection says goodbye to the server and ends.
+            drop(client);
+            connection.await
+        };
+        match tokio::time::timeout(FIRST_CONNECTION_WITHIN, first_connection).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(connection_failed(&config, &error.to_string(), &error)),
+            Err(elapsed) => {
+                let reason = format!("no answer within {FIRST_CONNECTION_WITHIN:?}");
+                return Err(connection_failed(&config, &reason, &elapsed));
+            }
+        }
+        let manager = Manager {
+            inner: PostgresConnectionManager::new(config, NoTls),
+        };
         let pool = Pool::builder()
             .max_size(pool_size)
+            .connection_timeout(POOL_WAIT)
             .build(manager)
             .await
             .map_err(postgres_error)?;
