@@ -193,7 +193,7 @@ cat >"$WORK/insert.sql" <<'SQL'
 INSERT INTO bench_rows (conversation_id, source_id, content, created_at)
 VALUES (:conversation, 'wamid.raw.' || :client_id || '.' || random(), 'Hello from the benchmark', 1700000000000000);
 SQL
-pgbench -n -q -f "$WORK/insert.sql" -c "$CONCURRENCY" -j 2 -T "$HTTP_SECONDS" \
+pgbench -n -f "$WORK/insert.sql" -c "$CONCURRENCY" -j 2 -T "$HTTP_SECONDS" \
     "${PG}/${DATABASE}" >"$WORK/pgbench.txt" 2>&1 || fail "pgbench failed: $(cat "$WORK/pgbench.txt")"
 
 log "results"
