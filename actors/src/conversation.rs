@@ -254,12 +254,8 @@ impl ConversationState {
             let _ = reply.send(Ok(IncomingOutcome::Resolved));
             return;
         }
-        let id = match self.registry.next_message_id().await {
-            Ok(id) => id,
-            Err(error) => {
-                let _ = reply.send(Err(error));
-                return;
-            }
+        let Some((id, reply)) = self.allocate_message_id(reply).await else {
+            return;
         };
         let now = Timestamp::now();
         let message = self.incoming_message(id, inbound, now);
@@ -273,13 +269,20 @@ impl ConversationState {
         self.commit(events, vec![Write::InsertMessage(message)], reply, outcome);
     }
 
-    async fn outgoing(&mut self, draft: OutgoingDraft, reply: Reply<Message>) {
-        let id = match self.registry.next_message_id().await {
-            Ok(id) => id,
+    /// A new message id, or `None` after telling `reply` why there is none.
+    async fn allocate_message_id<T>(&self, reply: Reply<T>) -> Option<(MessageId, Reply<T>)> {
+        match self.registry.next_message_id().await {
+            Ok(id) => Some((id, reply)),
             Err(error) => {
                 let _ = reply.send(Err(error));
-                return;
+                None
             }
+        }
+    }
+
+    async fn outgoing(&mut self, draft: OutgoingDraft, reply: Reply<Message>) {
+        let Some((id, reply)) = self.allocate_message_id(reply).await else {
+            return;
         };
         let now = Timestamp::now();
         let message = Message {

@@ -383,39 +383,19 @@ impl Registry {
     async fn send_conversation(
         &self,
         id: ConversationId,
-        mut message: ConversationMessage,
+        message: ConversationMessage,
     ) -> Result<(), EngineError> {
-        for _ in 0..SEND_ATTEMPTS {
-            let actor = self.conversation(id).await?;
-            match actor.cast(message) {
-                Ok(()) => return Ok(()),
-                Err(MessagingErr::SendErr(returned)) => message = returned,
-                Err(error) => return Err(EngineError::Unavailable(error.to_string())),
-            }
-            tokio::time::sleep(SEND_RETRY_PAUSE).await;
-        }
-        Err(EngineError::Unavailable(format!(
-            "conversation {id} is not accepting messages"
-        )))
+        let what = format!("conversation {id}");
+        cast_until_accepted(message, &what, || self.conversation(id)).await
     }
 
     async fn send_channel(
         &self,
         inbox: InboxId,
-        mut message: ChannelMessage,
+        message: ChannelMessage,
     ) -> Result<(), EngineError> {
-        for _ in 0..SEND_ATTEMPTS {
-            let actor = self.channel(inbox).await?;
-            match actor.cast(message) {
-                Ok(()) => return Ok(()),
-                Err(MessagingErr::SendErr(returned)) => message = returned,
-                Err(error) => return Err(EngineError::Unavailable(error.to_string())),
-            }
-            tokio::time::sleep(SEND_RETRY_PAUSE).await;
-        }
-        Err(EngineError::Unavailable(format!(
-            "inbox {inbox} is not accepting messages"
-        )))
+        let what = format!("inbox {inbox}");
+        cast_until_accepted(message, &what, || self.channel(inbox)).await
     }
 
     /// The conversation's actor, started (from storage) if it is not running.
@@ -423,48 +403,55 @@ impl Registry {
         &self,
         id: ConversationId,
     ) -> Result<ActorRef<ConversationMessage>, EngineError> {
-        let slot = slot(&self.inner.conversations, id);
-        let actor = slot
-            .get_or_try_init(|| async {
-                let supervisor = self.supervisor()?;
-                let (actor, _) =
-                    Actor::spawn_linked(None, ConversationActor, (id, self.clone()), supervisor)
-                        .await
-                        .map_err(|error| spawn_error("conversation", error))?;
-                self.remember(actor.get_id(), Supervised::Conversation(id));
-                Ok(actor)
-            })
-            .await;
-        match actor {
-            Ok(actor) => Ok(actor.clone()),
-            Err(error) => {
-                forget_empty(&self.inner.conversations, id);
-                Err(error)
-            }
-        }
+        let arguments = (id, self.clone());
+        let owned = Supervised::Conversation(id);
+        self.running(
+            &self.inner.conversations,
+            id,
+            ConversationActor,
+            arguments,
+            owned,
+        )
+        .await
     }
 
     /// The inbox's channel actor, started if it is not running.
     async fn channel(&self, inbox: InboxId) -> Result<ActorRef<ChannelMessage>, EngineError> {
-        let slot = slot(&self.inner.channels, inbox);
-        let actor = slot
+        let arguments = (inbox, self.clone());
+        let owned = Supervised::Channel(inbox);
+        self.running(&self.inner.channels, inbox, ChannelActor, arguments, owned)
+            .await
+    }
+
+    /// The actor in `key`'s slot, spawned under the supervisor by the first caller to find
+    /// the slot empty (the others wait for it). A failed start leaves the slot empty.
+    async fn running<K, A>(
+        &self,
+        slots: &Mutex<HashMap<K, Slot<A::Msg>>>,
+        key: K,
+        handler: A,
+        arguments: A::Arguments,
+        owned: Supervised,
+    ) -> Result<ActorRef<A::Msg>, EngineError>
+    where
+        K: std::hash::Hash + Eq + Copy,
+        A: Actor,
+    {
+        let actor = slot(slots, key)
             .get_or_try_init(|| async {
                 let supervisor = self.supervisor()?;
-                let (actor, _) =
-                    Actor::spawn_linked(None, ChannelActor, (inbox, self.clone()), supervisor)
-                        .await
-                        .map_err(|error| spawn_error("channel", error))?;
-                self.remember(actor.get_id(), Supervised::Channel(inbox));
+                let (actor, _) = Actor::spawn_linked(None, handler, arguments, supervisor)
+                    .await
+                    .map_err(|error| spawn_error(owned, error))?;
+                self.remember(actor.get_id(), owned);
                 Ok(actor)
             })
-            .await;
-        match actor {
-            Ok(actor) => Ok(actor.clone()),
-            Err(error) => {
-                forget_empty(&self.inner.channels, inbox);
-                Err(error)
-            }
+            .await
+            .cloned();
+        if actor.is_err() {
+            forget_empty(slots, key);
         }
+        actor
     }
 
     /// Forgets a stopped or failed conversation actor once everything it handed the writer
@@ -542,16 +529,41 @@ fn forget_empty<K: std::hash::Hash + Eq + Copy, M>(map: &Mutex<HashMap<K, Slot<M
     }
 }
 
-fn spawn_error(kind: &str, error: ractor::SpawnErr) -> EngineError {
+fn spawn_error(owned: Supervised, error: ractor::SpawnErr) -> EngineError {
     // The actor's start reads storage; a missing row comes back as the start error's text.
     let text = error.to_string();
+    let kind = match owned {
+        Supervised::Conversation(_) => "conversation",
+        Supervised::Channel(_) => "inbox",
+    };
     if text.contains("not found") {
-        EngineError::NotFound(if kind == "conversation" {
-            "conversation"
-        } else {
-            "inbox"
-        })
+        EngineError::NotFound(kind)
     } else {
         EngineError::Unavailable(format!("{kind} actor failed to start: {text}"))
     }
+}
+
+/// Casts `message` to the actor `locate` finds. An actor that is stopping hands the message
+/// back; then the registry is asked again after a pause, until a live actor takes it.
+async fn cast_until_accepted<M, F, Fut>(
+    mut message: M,
+    what: &str,
+    locate: F,
+) -> Result<(), EngineError>
+where
+    M: ractor::Message,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<ActorRef<M>, EngineError>>,
+{
+    for _ in 0..SEND_ATTEMPTS {
+        match locate().await?.cast(message) {
+            Ok(()) => return Ok(()),
+            Err(MessagingErr::SendErr(returned)) => message = returned,
+            Err(error) => return Err(EngineError::Unavailable(error.to_string())),
+        }
+        tokio::time::sleep(SEND_RETRY_PAUSE).await;
+    }
+    Err(EngineError::Unavailable(format!(
+        "{what} is not accepting messages"
+    )))
 }

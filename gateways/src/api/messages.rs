@@ -88,11 +88,9 @@ pub async fn list(
         (None, None) => MessagePage::Latest { limit: PAGE },
     };
     let messages = state.store.messages(conversation.id, page).await?;
-    let mut payload = Vec::with_capacity(messages.len());
-    for message in &messages {
-        payload.push(present::message(&state, &conversation, message).await?);
-    }
-    let rendered = present::conversation(&state, &conversation).await?;
+    let view = present::ConversationView::load(&state, &conversation).await?;
+    let payload = view.messages(&state, &messages).await?;
+    let rendered = view.render(&state).await?;
     Ok(Json(json!({
         "meta": {
             "labels": [],
@@ -201,7 +199,10 @@ pub async fn create(
     let message = state.registry.reply(conversation.id, draft).await?;
     let conversation = state.registry.snapshot(conversation.id).await?;
     Ok(Json(
-        present::message(&state, &conversation, &message).await?,
+        present::ConversationView::load(&state, &conversation)
+            .await?
+            .message(&state, &message)
+            .await?,
     ))
 }
 

@@ -3,11 +3,15 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use switchyard_engine::UserId;
 use switchyard_engine::channel::{Channel, Inbox};
+use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::Conversation;
-use switchyard_engine::message::Message;
+use switchyard_engine::message::{Message, Sender};
 use switchyard_engine::push;
 use switchyard_engine::user::Role;
+use switchyard_engine::user::UserSummary;
 use switchyard_storage::{Account, User};
 
 /// An account.
@@ -102,61 +106,109 @@ pub fn inbox(inbox: &Inbox) -> Value {
     data
 }
 
+/// A conversation with the contact its REST shapes show, read from storage once, so that a
+/// page of messages costs one contact lookup and one lookup per distinct agent.
+pub struct ConversationView<'a> {
+    conversation: &'a Conversation,
+    contact: Contact,
+    contact_inbox: ContactInbox,
+}
+
+impl<'a> ConversationView<'a> {
+    /// Reads the conversation's contact.
+    pub async fn load(state: &AppState, conversation: &'a Conversation) -> Result<Self, ApiError> {
+        let (contact, contact_inbox) = state
+            .store
+            .contact_inbox_by_id(conversation.contact_inbox_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal("conversation without a contact".into()))?;
+        Ok(ConversationView {
+            conversation,
+            contact,
+            contact_inbox,
+        })
+    }
+
+    /// The conversation as REST listings show it.
+    pub async fn render(&self, state: &AppState) -> Result<Value, ApiError> {
+        let store = &state.store;
+        let inbox = store
+            .inbox(self.conversation.inbox_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal("conversation without an inbox".into()))?;
+        let assignee = match self.conversation.assignee_id {
+            Some(id) => store.user(id).await?.map(|user| user.summary()),
+            None => None,
+        };
+        let last_message = match store.last_visible_message(self.conversation.id).await? {
+            Some(last) => Some(self.message(state, &last).await?),
+            None => None,
+        };
+        let context = push::ConversationContext {
+            contact: &self.contact,
+            contact_inbox: &self.contact_inbox,
+            channel: inbox.channel.kind(),
+            assignee: assignee.as_ref(),
+            last_message: last_message.as_ref(),
+            labels: &[],
+        };
+        Ok(push::conversation(self.conversation, context))
+    }
+
+    /// One of the conversation's messages as REST listings show it.
+    pub async fn message(&self, state: &AppState, message: &Message) -> Result<Value, ApiError> {
+        let mut agents = HashMap::new();
+        self.message_with(state, message, &mut agents).await
+    }
+
+    /// Several of the conversation's messages, each agent read once.
+    pub async fn messages(
+        &self,
+        state: &AppState,
+        messages: &[Message],
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut agents = HashMap::new();
+        let mut rendered = Vec::with_capacity(messages.len());
+        for message in messages {
+            rendered.push(self.message_with(state, message, &mut agents).await?);
+        }
+        Ok(rendered)
+    }
+
+    async fn message_with(
+        &self,
+        state: &AppState,
+        message: &Message,
+        agents: &mut HashMap<UserId, Option<UserSummary>>,
+    ) -> Result<Value, ApiError> {
+        let agent = match message.sender {
+            Sender::User(id) => match agents.get(&id) {
+                Some(agent) => agent.clone(),
+                None => {
+                    let agent = state.store.user(id).await?.map(|user| user.summary());
+                    agents.insert(id, agent.clone());
+                    agent
+                }
+            },
+            _ => None,
+        };
+        let context = push::MessageContext {
+            conversation: self.conversation,
+            contact_inbox: &self.contact_inbox,
+            contact: &self.contact,
+            agent: agent.as_ref(),
+        };
+        Ok(push::message(message, context))
+    }
+}
+
 /// A conversation as REST listings show it, read from storage.
 pub async fn conversation(
     state: &AppState,
     conversation: &Conversation,
 ) -> Result<Value, ApiError> {
-    let store = &state.store;
-    let (contact, contact_inbox) = store
-        .contact_inbox_by_id(conversation.contact_inbox_id)
+    ConversationView::load(state, conversation)
         .await?
-        .ok_or_else(|| ApiError::Internal("conversation without a contact".into()))?;
-    let inbox = store
-        .inbox(conversation.inbox_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("conversation without an inbox".into()))?;
-    let assignee = match conversation.assignee_id {
-        Some(id) => store.user(id).await?.map(|user| user.summary()),
-        None => None,
-    };
-    let last_message = match store.last_visible_message(conversation.id).await? {
-        Some(last) => Some(message(state, conversation, &last).await?),
-        None => None,
-    };
-    let context = push::ConversationContext {
-        contact: &contact,
-        contact_inbox: &contact_inbox,
-        channel: inbox.channel.kind(),
-        assignee: assignee.as_ref(),
-        last_message: last_message.as_ref(),
-        labels: &[],
-    };
-    Ok(push::conversation(conversation, context))
-}
-
-/// A message as REST listings show it, read from storage.
-pub async fn message(
-    state: &AppState,
-    conversation: &Conversation,
-    message: &Message,
-) -> Result<Value, ApiError> {
-    let store = &state.store;
-    let (contact, contact_inbox) = store
-        .contact_inbox_by_id(conversation.contact_inbox_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("conversation without a contact".into()))?;
-    let agent = match message.sender {
-        switchyard_engine::message::Sender::User(id) => {
-            store.user(id).await?.map(|user| user.summary())
-        }
-        _ => None,
-    };
-    let context = push::MessageContext {
-        conversation,
-        contact_inbox: &contact_inbox,
-        contact: &contact,
-        agent: agent.as_ref(),
-    };
-    Ok(push::message(message, context))
+        .render(state)
+        .await
 }
