@@ -99,6 +99,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .await
     .context("cannot start the actor system")?;
+    let (announce_closing, closing) = tokio::sync::watch::channel(false);
     let state = AppState {
         registry: registry.clone(),
         store: store.clone(),
@@ -108,6 +109,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
         },
         metrics: Some(metrics),
         inboxes: switchyard_gateways::directory::InboxDirectory::new(),
+        closing,
     };
     let address = listener
         .local_addr()
@@ -115,7 +117,13 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(server.addr = %address, database = store.backend_name(), "listening");
     // Tests and scripts read the chosen port from this line.
     println!("switchyard listening on http://{address}");
-    switchyard_gateways::serve(listener, state, shutdown_signal()).await;
+    let shutdown = async move {
+        shutdown_signal().await;
+        // `/cable` sockets are upgraded connections, which the HTTP server's graceful
+        // shutdown does not wait for: tell them now, so clients hear why and reconnect.
+        let _ = announce_closing.send(true);
+    };
+    switchyard_gateways::serve(listener, state, shutdown).await;
     tracing::info!("draining actors");
     registry.shutdown().await;
     writers.stop();

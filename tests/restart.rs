@@ -102,3 +102,24 @@ async fn a_conversation_survives_a_graceful_restart_and_continues(backend: Backe
         "display ids continue: {display_ids:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_tells_cable_clients_to_reconnect() {
+    // Arrange: an agent connected to /cable.
+    let mut app = support::spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let mut cable = support::CableClient::connect(&app, setup.account_id, &setup.agent).await;
+
+    // Act: SIGTERM, while the client keeps reading.
+    let (status, (frames, close_code)) =
+        tokio::join!(app.stop_gracefully(), cable.until_closed(support::WAIT));
+
+    // Assert: ActionCable's restart notice, then a close frame with "service restart".
+    assert!(status.success(), "a graceful stop exits 0, got {status}");
+    let disconnect = frames
+        .iter()
+        .find(|frame| frame["type"] == "disconnect")
+        .unwrap_or_else(|| panic!("no disconnect frame among {frames:?}"));
+    assert_eq!(disconnect["reconnect"], true);
+    assert_eq!(close_code, Some(1012));
+}

@@ -105,15 +105,18 @@ struct RoomIdentifier {
 /// One socket's connection state.
 struct Connection {
     state: AppState,
-    outbox: mpsc::Sender<String>,
+    /// The outbox's sender until the session takes it. Only the session may hold it: when
+    /// the session stops, the outbox closes, and that is how the socket learns to close.
+    outbox: Option<mpsc::Sender<String>>,
     session: Option<ActorRef<SessionMessage>>,
 }
 
 async fn serve_socket(mut socket: WebSocket, state: AppState) {
     let (outbox, mut frames) = mpsc::channel::<String>(OUTBOX_FRAMES);
+    let mut closing = state.closing.clone();
     let mut connection = Connection {
         state,
-        outbox: outbox.clone(),
+        outbox: Some(outbox),
         session: None,
     };
     if socket
@@ -123,7 +126,6 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
     {
         return;
     }
-    drop(outbox);
     let mut ping = tokio::time::interval(PING_INTERVAL);
     loop {
         tokio::select! {
@@ -144,6 +146,16 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
                 // The session stopped (the client was too slow): close the socket.
                 None => break,
             },
+            _ = closing.changed() => {
+                // As Rails does on a restart: clients reconnect, to this node or another.
+                let frame = json!({ "type": "disconnect", "reason": "server_restart", "reconnect": true });
+                let _ = socket.send(Message::text(frame.to_string())).await;
+                let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                    code: axum::extract::ws::close_code::RESTART,
+                    reason: "server restart".into(),
+                }))).await;
+                break;
+            }
             _ = ping.tick() => {
                 let now = switchyard_engine::Timestamp::now().unix_seconds();
                 let frame = json!({ "type": "ping", "message": now }).to_string();
@@ -243,9 +255,13 @@ impl Connection {
         if let Some(session) = &self.session {
             return Ok(session.clone());
         }
+        let outbox = self
+            .outbox
+            .take()
+            .ok_or("the socket's session has stopped")?;
         let arguments = SessionArguments {
             user,
-            outbox: self.outbox.clone(),
+            outbox,
             presence: self.state.registry.presence().clone(),
             store: self.state.store.clone(),
         };

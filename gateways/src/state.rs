@@ -28,4 +28,7 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Inboxes by channel key, for the hot paths.
     pub inboxes: InboxDirectory,
+    /// Becomes `true` when the node starts shutting down, so long-lived connections (`/cable`)
+    /// can tell their clients to reconnect elsewhere before the process exits.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }

@@ -958,6 +958,28 @@ impl CableClient {
     }
 
     /// The next JSON text frame; panics at the deadline or when the socket closes.
+    /// Reads frames until the server closes the socket; returns the JSON frames seen and the
+    /// close code.
+    pub(crate) async fn until_closed(&mut self, within: Duration) -> (Vec<Value>, Option<u16>) {
+        let deadline = Instant::now() + within;
+        let mut frames = Vec::new();
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the server closes /cable before the deadline");
+            match next {
+                Some(Ok(Frame::Text(text))) => {
+                    frames.push(serde_json::from_str(text.as_str()).expect("frames are JSON"));
+                }
+                Some(Ok(Frame::Close(close))) => {
+                    return (frames, close.map(|close| u16::from(close.code)));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return (frames, None),
+            }
+        }
+    }
+
     async fn next_frame(&mut self, deadline: Instant) -> Value {
         loop {
             let next = tokio::time::timeout_at(deadline, self.socket.next())
