@@ -52,8 +52,13 @@ pub fn routes() -> Router<AppState> {
 /// `account_id` and `user_id` are optional: without `account_id` the subscription covers
 /// every account of the user; a `user_id` must be the token's user. The server answers
 /// `{"identifier": …, "type": "confirm_subscription"}` once events flow to the socket, or
-/// `reject_subscription` when the token, channel, user or account is not valid. Other
-/// commands, such as `update_presence`, get no answer: an open socket is presence.
+/// `reject_subscription` when the token, channel, user or account is not valid, followed by a
+/// `presence.update` event (`{"account_id", "users": {"<id>": "online"|"offline"},
+/// "contacts": {}}`: an agent is online while connected). The heartbeat
+/// `{"command":"message","identifier":…,"data":"{\"action\":\"update_presence\"}"}` is
+/// answered with a fresh `presence.update`. When the server shuts down it sends
+/// `{"type":"disconnect","reason":"server_restart","reconnect":true}` and closes with code
+/// 1012.
 ///
 /// Events then arrive as
 ///
@@ -89,6 +94,9 @@ struct Command {
     command: String,
     #[serde(default)]
     identifier: String,
+    /// For `message` commands: the action, itself a JSON string (`{"action":"update_presence"}`).
+    #[serde(default)]
+    data: String,
 }
 
 /// The identifier of a `RoomChannel` subscription (itself a JSON string in the frame).
@@ -109,6 +117,8 @@ struct Connection {
     /// the session stops, the outbox closes, and that is how the socket learns to close.
     outbox: Option<mpsc::Sender<String>>,
     session: Option<ActorRef<SessionMessage>>,
+    /// The confirmed subscriptions: identifier and account.
+    watched: Vec<(String, AccountId)>,
 }
 
 async fn serve_socket(mut socket: WebSocket, state: AppState) {
@@ -118,6 +128,7 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
         state,
         outbox: Some(outbox),
         session: None,
+        watched: Vec::new(),
     };
     if socket
         .send(Message::text(json!({ "type": "welcome" }).to_string()))
@@ -131,10 +142,11 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
         tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = connection.command(text.as_str()).await;
-                    if let Some(reply) = reply
-                        && socket.send(Message::text(reply)).await.is_err()
-                    {
+                    let mut answered = true;
+                    for reply in connection.command(text.as_str()).await {
+                        answered = answered && socket.send(Message::text(reply)).await.is_ok();
+                    }
+                    if !answered {
                         break;
                     }
                 }
@@ -169,35 +181,72 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
 }
 
 impl Connection {
-    /// Handles one client command; returns the frame to answer with, if any.
-    async fn command(&mut self, text: &str) -> Option<String> {
-        let command: Command = serde_json::from_str(text).ok()?;
+    /// Handles one client command; returns the frames to answer with.
+    async fn command(&mut self, text: &str) -> Vec<String> {
+        let Ok(command) = serde_json::from_str::<Command>(text) else {
+            return Vec::new();
+        };
         match command.command.as_str() {
-            "subscribe" => {
-                let confirmed = self.subscribe(&command.identifier).await;
-                let kind = if confirmed {
-                    "confirm_subscription"
-                } else {
-                    "reject_subscription"
-                };
-                Some(json!({ "identifier": command.identifier, "type": kind }).to_string())
-            }
-            // Presence heartbeats (`update_presence`) need no answer: an open socket is presence.
-            _ => None,
+            "subscribe" => self.subscribe(&command.identifier).await,
+            // An open socket is what makes an agent present; the heartbeat is answered with
+            // who else is, as Chatwoot does.
+            "message" if command.data.contains("update_presence") => self.presence().await,
+            _ => Vec::new(),
         }
     }
 
-    async fn subscribe(&mut self, identifier: &str) -> bool {
+    async fn subscribe(&mut self, identifier: &str) -> Vec<String> {
         match self.try_subscribe(identifier).await {
-            Ok(()) => true,
+            Ok(accounts) => {
+                let confirm = json!({ "identifier": identifier, "type": "confirm_subscription" });
+                let mut frames = vec![confirm.to_string()];
+                for account in accounts {
+                    self.watched.push((identifier.to_owned(), account));
+                    frames.extend(self.presence_of(identifier, account).await);
+                }
+                frames
+            }
             Err(reason) => {
                 tracing::debug!(reason = %reason, "cable subscription rejected");
-                false
+                let reject = json!({ "identifier": identifier, "type": "reject_subscription" });
+                vec![reject.to_string()]
             }
         }
     }
 
-    async fn try_subscribe(&mut self, identifier: &str) -> Result<(), String> {
+    /// `presence.update` frames for every watched account.
+    async fn presence(&self) -> Vec<String> {
+        let mut frames = Vec::new();
+        for (identifier, account) in &self.watched {
+            frames.extend(self.presence_of(identifier, *account).await);
+        }
+        frames
+    }
+
+    /// Which of the account's agents are online, as Chatwoot's `presence.update` shows it.
+    async fn presence_of(&self, identifier: &str, account: AccountId) -> Option<String> {
+        let members = match self.state.store.account_users(account).await {
+            Ok(members) => members,
+            Err(error) => {
+                tracing::warn!(account.id = %account, error = %error, "presence not read");
+                return None;
+            }
+        };
+        let users: serde_json::Map<String, serde_json::Value> = members
+            .iter()
+            .map(|member| {
+                let online = self.state.registry.is_online(member.user_id);
+                let status = if online { "online" } else { "offline" };
+                (member.user_id.to_string(), json!(status))
+            })
+            .collect();
+        let data = json!({ "account_id": account, "users": users, "contacts": {} });
+        let message = json!({ "event": "presence.update", "data": data });
+        Some(json!({ "identifier": identifier, "message": message }).to_string())
+    }
+
+    /// Subscribes the socket's session to the accounts the identifier names; returns them.
+    async fn try_subscribe(&mut self, identifier: &str) -> Result<Vec<AccountId>, String> {
         let room: RoomIdentifier = serde_json::from_str(identifier).map_err(|e| e.to_string())?;
         if room.channel != "RoomChannel" {
             return Err(format!("unknown channel {}", room.channel));
@@ -226,7 +275,7 @@ impl Connection {
                 .map(|(account, _)| account.id)
                 .collect(),
         };
-        for account in accounts {
+        for &account in &accounts {
             let visibility = self.visibility(account, user.id).await?;
             let session = self.session(user.id).await?;
             let watch = |joined| SessionMessage::Watch {
@@ -240,7 +289,7 @@ impl Connection {
                 _ => return Err("the session did not join the account's events".into()),
             }
         }
-        Ok(())
+        Ok(accounts)
     }
 
     async fn visibility(&self, account: AccountId, user: UserId) -> Result<Visibility, String> {

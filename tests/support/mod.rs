@@ -980,6 +980,23 @@ impl CableClient {
         }
     }
 
+    /// Sends a `message` command on the subscription (an ActionCable `perform`).
+    pub(crate) async fn perform(&mut self, account: i64, user: &User, action: &str) {
+        let identifier = json!({
+            "channel": "RoomChannel",
+            "pubsub_token": user.pubsub_token,
+            "account_id": account,
+            "user_id": user.id,
+        })
+        .to_string();
+        let data = json!({ "action": action }).to_string();
+        let command = json!({ "command": "message", "identifier": identifier, "data": data });
+        self.socket
+            .send(Frame::text(command.to_string()))
+            .await
+            .expect("the command is sent");
+    }
+
     async fn next_frame(&mut self, deadline: Instant) -> Value {
         loop {
             let next = tokio::time::timeout_at(deadline, self.socket.next())
