@@ -469,6 +469,7 @@ impl ConversationState {
         Event {
             account_id: self.conversation.account_id,
             inbox_id: self.conversation.inbox_id,
+            contact_inbox_id: self.contact_inbox.id,
             conversation_id: self.conversation.id,
             seq: self.conversation.next_event_seq(),
             kind,

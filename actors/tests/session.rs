@@ -19,6 +19,7 @@ fn event(seq: i64, inbox: i64) -> Arc<Event> {
     Arc::new(Event {
         account_id: AccountId(1),
         inbox_id: InboxId(inbox),
+        contact_inbox_id: 1,
         conversation_id: ConversationId(1),
         seq,
         kind: EventKind::MessageCreated,

@@ -74,6 +74,9 @@ pub struct Event {
     pub account_id: AccountId,
     /// The inbox, which decides which agents see it.
     pub inbox_id: InboxId,
+    /// The customer's identity on the inbox (contact inbox row id): the contact-side
+    /// subscription that may see the event, unless it is private.
+    pub contact_inbox_id: i64,
     /// The conversation it belongs to.
     pub conversation_id: ConversationId,
     /// The conversation's event sequence number.

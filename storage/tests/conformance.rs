@@ -1178,6 +1178,7 @@ fn event(conversation: &Conversation, seq: i64, data: serde_json::Value) -> Even
     Event {
         account_id: conversation.account_id,
         inbox_id: conversation.inbox_id,
+        contact_inbox_id: conversation.contact_inbox_id,
         conversation_id: conversation.id,
         seq,
         kind: EventKind::MessageCreated,

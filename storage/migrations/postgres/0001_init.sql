@@ -153,6 +153,9 @@ CREATE TABLE events (
     seq BIGINT NOT NULL,
     account_id BIGINT NOT NULL,
     inbox_id BIGINT NOT NULL,
+    -- The customer's identity on the inbox (contact inbox), whose own subscription may see
+    -- the event unless it is private.
+    contact_inbox_id BIGINT NOT NULL,
     -- The realtime name, such as message.created.
     kind TEXT NOT NULL,
     private BOOLEAN NOT NULL,

@@ -313,10 +313,10 @@ fn sender(row: &Row) -> Result<Sender, StorageError> {
 
 /// The columns of `events`, in the order of [`event_values`] and as [`event`] reads.
 pub(crate) const EVENT_COLUMNS: &str =
-    "conversation_id, seq, account_id, inbox_id, kind, private, at, data";
+    "conversation_id, seq, account_id, inbox_id, contact_inbox_id, kind, private, at, data";
 
 /// How many columns [`EVENT_COLUMNS`] names.
-pub(crate) const EVENT_COLUMN_COUNT: usize = 8;
+pub(crate) const EVENT_COLUMN_COUNT: usize = 9;
 
 /// An event's row, in [`EVENT_COLUMNS`] order.
 pub(crate) fn event_values(event: &Event) -> Vec<Value> {
@@ -325,6 +325,7 @@ pub(crate) fn event_values(event: &Event) -> Vec<Value> {
         event.seq,
         event.account_id.0,
         event.inbox_id.0,
+        event.contact_inbox_id,
         event.kind.realtime_name(),
         event.private,
         event.at.0,
@@ -339,6 +340,7 @@ pub(crate) fn event(row: &Row) -> Result<Event, StorageError> {
     Ok(Event {
         account_id: AccountId(cells.i64("account_id")?),
         inbox_id: InboxId(cells.i64("inbox_id")?),
+        contact_inbox_id: cells.i64("contact_inbox_id")?,
         conversation_id: ConversationId(cells.i64("conversation_id")?),
         seq: cells.i64("seq")?,
         kind: EventKind::from_realtime_name(&kind)
