@@ -3,6 +3,7 @@
 
 mod support;
 
+use serde_json::json;
 use support::{Backend, CableClient, WAIT, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,4 +27,71 @@ async fn presence_shows_connected_agents_online_and_others_offline() {
     // Assert
     let update = cable.next_event("presence.update", WAIT).await;
     assert_eq!(update["users"][admin.id.to_string()], "online");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_subscribed_with_their_pubsub_token_sees_replies_but_not_private_notes() {
+    // Arrange: a customer of the API inbox with a conversation, watching /cable.
+    let app = spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let (account, agent) = (setup.account_id, &setup.agent);
+    let inbox_path = format!("/public/api/v1/inboxes/{}", setup.api_inbox.identifier);
+    let contact = app
+        .post(
+            &format!("{inbox_path}/contacts"),
+            None,
+            &json!({ "name": "Grace" }),
+        )
+        .await
+        .ok();
+    let source_id = support::text(&contact["source_id"]);
+    let conversation = app
+        .post(
+            &format!("{inbox_path}/contacts/{source_id}/conversations"),
+            None,
+            &json!({}),
+        )
+        .await
+        .ok();
+    let display_id = conversation["id"].as_i64().expect("a conversation id");
+    let mut customer =
+        CableClient::connect_contact(&app, &support::text(&contact["pubsub_token"])).await;
+
+    // Act: a private note, then a reply.
+    let path = format!("/api/v1/accounts/{account}/conversations/{display_id}/messages");
+    let note = json!({ "content": "internal: VIP customer", "private": true });
+    app.post(&path, Some(&agent.access_token), &note).await.ok();
+    let reply = json!({ "content": "Hello Grace!" });
+    app.post(&path, Some(&agent.access_token), &reply)
+        .await
+        .ok();
+
+    // Assert: the first message the customer hears of is the reply.
+    let heard = customer.next_event("message.created", WAIT).await;
+    assert_eq!(heard["content"], "Hello Grace!", "{heard}");
+    assert_eq!(heard["message_type"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_token_with_a_user_id_is_rejected() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let inbox_path = format!("/public/api/v1/inboxes/{}", setup.api_inbox.identifier);
+    let contact = app
+        .post(
+            &format!("{inbox_path}/contacts"),
+            None,
+            &json!({ "name": "Mallory" }),
+        )
+        .await
+        .ok();
+
+    let identifier = json!({
+        "channel": "RoomChannel",
+        "pubsub_token": support::text(&contact["pubsub_token"]),
+        "user_id": setup.agent.id,
+    });
+    let rejected = CableClient::try_subscribe(&app, identifier.to_string()).await;
+
+    assert!(!rejected, "a contact's token cannot act as an agent");
 }

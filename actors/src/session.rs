@@ -11,19 +11,45 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, pg};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use switchyard_engine::event::Event;
+use switchyard_engine::event::{Event, EventKind};
 use switchyard_engine::user::Role;
 use switchyard_engine::{AccountId, InboxId, UserId};
 use switchyard_storage::{StorageError, Store};
 use tokio::sync::mpsc;
 
-/// Which of an account's inboxes a session may see.
+/// Who holds a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subscriber {
+    /// An agent or administrator; counts as online while the session lives.
+    Agent(UserId),
+    /// A customer, through the pubsub token of their contact inbox (a website or app using the
+    /// Client API).
+    Contact(i64),
+}
+
+/// Which of an account's events a session may see.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Visibility {
     /// Every inbox (administrators).
     AllInboxes,
     /// Only these (agents: the inboxes they are members of).
     Inboxes(HashSet<InboxId>),
+    /// Only this customer's own conversations, without private notes or agent-only events.
+    Contact(i64),
+}
+
+impl Visibility {
+    fn shows(&self, event: &Event) -> bool {
+        match self {
+            Visibility::AllInboxes => true,
+            Visibility::Inboxes(inboxes) => inboxes.contains(&event.inbox_id),
+            Visibility::Contact(contact_inbox) => {
+                event.contact_inbox_id == *contact_inbox
+                    && !event.private
+                    && event.kind != EventKind::AssigneeChanged
+            }
+        }
+    }
 }
 
 /// The messages a session handles.
@@ -50,8 +76,8 @@ pub enum SessionMessage {
 /// Starting arguments of a session.
 #[derive(Debug)]
 pub struct SessionArguments {
-    /// The agent.
-    pub user: UserId,
+    /// Who holds the session.
+    pub subscriber: Subscriber,
     /// Frames for the socket.
     pub outbox: mpsc::Sender<String>,
     /// Online tracking.
@@ -73,7 +99,7 @@ struct Watch {
 /// What a session holds.
 #[derive(Debug)]
 pub struct SessionState {
-    user: UserId,
+    subscriber: Subscriber,
     outbox: mpsc::Sender<String>,
     presence: Presence,
     store: Store,
@@ -90,9 +116,11 @@ impl Actor for AgentSession {
         _: ActorRef<Self::Msg>,
         arguments: SessionArguments,
     ) -> Result<SessionState, ActorProcessingErr> {
-        arguments.presence.connect(arguments.user);
+        if let Subscriber::Agent(user) = arguments.subscriber {
+            arguments.presence.connect(user);
+        }
         Ok(SessionState {
-            user: arguments.user,
+            subscriber: arguments.subscriber,
             outbox: arguments.outbox,
             presence: arguments.presence,
             store: arguments.store,
@@ -134,7 +162,7 @@ impl Actor for AgentSession {
                     return Ok(());
                 };
                 if state.outbox.try_send(frame).is_err() {
-                    tracing::warn!(user.id = %state.user, "session outbox full or closed; disconnecting");
+                    tracing::warn!(subscriber = ?state.subscriber, "session outbox full or closed; disconnecting");
                     myself.stop(Some("slow client".into()));
                 }
             }
@@ -150,33 +178,35 @@ impl Actor for AgentSession {
         for account in state.watching.keys() {
             pg::leave(EventBus::group(*account), vec![myself.get_cell()]);
         }
-        state.presence.disconnect(state.user);
+        if let Subscriber::Agent(user) = state.subscriber {
+            state.presence.disconnect(user);
+        }
         Ok(())
     }
 }
 
 impl SessionState {
+    /// Works out again what an agent may see (a customer's view never changes).
     async fn refresh(&mut self, account: AccountId) {
+        let Subscriber::Agent(user) = self.subscriber else {
+            return;
+        };
         let Some(watch) = self.watching.get_mut(&account) else {
             return;
         };
-        match visibility(&self.store, account, self.user).await {
+        match visibility(&self.store, account, user).await {
             Ok(Some(visibility)) => watch.visibility = visibility,
             Ok(None) => watch.visibility = Visibility::Inboxes(HashSet::new()),
             Err(error) => {
-                tracing::warn!(user.id = %self.user, error = %error, "visibility not refreshed")
+                tracing::warn!(user.id = %user, error = %error, "visibility not refreshed")
             }
         }
     }
 
-    /// The ActionCable frame for an event, if this agent may see it.
+    /// The ActionCable frame for an event, if this subscriber may see it.
     fn frame(&self, event: &Event) -> Option<String> {
         let watch = self.watching.get(&event.account_id)?;
-        let visible = match &watch.visibility {
-            Visibility::AllInboxes => true,
-            Visibility::Inboxes(inboxes) => inboxes.contains(&event.inbox_id),
-        };
-        if !visible {
+        if !watch.visibility.shows(event) {
             return None;
         }
         let frame = json!({

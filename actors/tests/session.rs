@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_actors::Presence;
-use switchyard_actors::session::{AgentSession, SessionArguments, SessionMessage, Visibility};
+use switchyard_actors::session::{
+    AgentSession, SessionArguments, SessionMessage, Subscriber, Visibility,
+};
 use switchyard_engine::event::{Event, EventKind};
 use switchyard_engine::{AccountId, ConversationId, InboxId, Timestamp, UserId};
 use switchyard_storage::{Store, StoreConfig};
@@ -41,7 +43,7 @@ async fn a_session_whose_client_does_not_read_is_stopped_and_closes_its_outbox()
     let (outbox, mut frames) = mpsc::channel(2);
     let presence = Presence::new();
     let arguments = SessionArguments {
-        user: UserId(5),
+        subscriber: Subscriber::Agent(UserId(5)),
         outbox,
         presence: presence.clone(),
         store,

@@ -1,12 +1,10 @@
 //! `/cable`: the ActionCable protocol, as Chatwoot's dashboard and SDKs speak it.
 //!
 //! The socket task reads client commands and writes frames; events reach it through an
-//! [`AgentSession`] actor, which filters them by what the agent may see and puts them in a
-//! bounded outbox. When the outbox overflows the session stops, the outbox closes, and this
-//! task closes the socket: a slow client is disconnected rather than buffered without bound.
-//!
-//! LIMITATION: only agent subscriptions (`pubsub_token` of a user) are accepted; contact-side
-//! subscriptions (a contact inbox's token) are refused for now.
+//! [`AgentSession`] actor, which filters them by what the subscriber may see (an agent: their
+//! inboxes; a customer: their own conversations) and puts them in a bounded outbox. When the
+//! outbox overflows the session stops, the outbox closes, and this task closes the socket: a
+//! slow client is disconnected rather than buffered without bound.
 
 use crate::state::AppState;
 use axum::Router;
@@ -19,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 use switchyard_actors::session::{
-    self, AgentSession, SessionArguments, SessionMessage, Visibility,
+    self, AgentSession, SessionArguments, SessionMessage, Subscriber, Visibility,
 };
 use switchyard_engine::{AccountId, UserId};
 use tokio::sync::mpsc;
@@ -50,7 +48,10 @@ pub fn routes() -> Router<AppState> {
 /// ```
 ///
 /// `account_id` and `user_id` are optional: without `account_id` the subscription covers
-/// every account of the user; a `user_id` must be the token's user. The server answers
+/// every account of the user; a `user_id` must be the token's user. A customer subscribes
+/// the same way, without `user_id`, with the `pubsub_token` the Client API returned when the
+/// contact was created; they receive their own conversations' events, never private notes
+/// or `assignee.changed`. The server answers
 /// `{"identifier": …, "type": "confirm_subscription"}` once events flow to the socket, or
 /// `reject_subscription` when the token, channel, user or account is not valid, followed by a
 /// `presence.update` event (`{"account_id", "users": {"<id>": "online"|"offline"},
@@ -116,7 +117,7 @@ struct Connection {
     /// The outbox's sender until the session takes it. Only the session may hold it: when
     /// the session stops, the outbox closes, and that is how the socket learns to close.
     outbox: Option<mpsc::Sender<String>>,
-    session: Option<ActorRef<SessionMessage>>,
+    session: Option<(ActorRef<SessionMessage>, Subscriber)>,
     /// The confirmed subscriptions: identifier and account.
     watched: Vec<(String, AccountId)>,
 }
@@ -175,7 +176,7 @@ async fn serve_socket(mut socket: WebSocket, state: AppState) {
             }
         }
     }
-    if let Some(session) = connection.session {
+    if let Some((session, _)) = connection.session {
         session.stop(Some("socket closed".into()));
     }
 }
@@ -251,33 +252,10 @@ impl Connection {
         if room.channel != "RoomChannel" {
             return Err(format!("unknown channel {}", room.channel));
         }
-        let store = &self.state.store;
-        let user = store
-            .user_by_pubsub_token(&room.pubsub_token)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("unknown pubsub_token")?;
-        if room
-            .user_id
-            .as_ref()
-            .and_then(as_i64)
-            .is_some_and(|id| UserId(id) != user.id)
-        {
-            return Err("user_id does not match the pubsub_token".into());
-        }
-        let accounts = match room.account_id.as_ref().and_then(as_i64) {
-            Some(account) => vec![AccountId(account)],
-            None => store
-                .accounts_of_user(user.id)
-                .await
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|(account, _)| account.id)
-                .collect(),
-        };
-        for &account in &accounts {
-            let visibility = self.visibility(account, user.id).await?;
-            let session = self.session(user.id).await?;
+        let (subscriber, watches) = self.resolve(&room).await?;
+        let session = self.session(subscriber).await?;
+        let mut accounts = Vec::with_capacity(watches.len());
+        for (account, visibility) in watches {
             let watch = |joined| SessionMessage::Watch {
                 account,
                 visibility,
@@ -285,11 +263,60 @@ impl Connection {
                 joined,
             };
             match session.call(watch, Some(JOIN_TIMEOUT)).await {
-                Ok(ractor::rpc::CallResult::Success(())) => {}
+                Ok(ractor::rpc::CallResult::Success(())) => accounts.push(account),
                 _ => return Err("the session did not join the account's events".into()),
             }
         }
         Ok(accounts)
+    }
+
+    /// Who the pubsub token belongs to, and what they may see of which accounts: a user's
+    /// token gives an agent's view; without `user_id`, a contact inbox's token gives that
+    /// customer's view of their own conversations, as in Chatwoot.
+    async fn resolve(
+        &self,
+        room: &RoomIdentifier,
+    ) -> Result<(Subscriber, Vec<(AccountId, Visibility)>), String> {
+        let store = &self.state.store;
+        let requested_account = room.account_id.as_ref().and_then(as_i64).map(AccountId);
+        let requested_user = room.user_id.as_ref().and_then(as_i64).map(UserId);
+        let user = store
+            .user_by_pubsub_token(&room.pubsub_token)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(user) = user {
+            if requested_user.is_some_and(|id| id != user.id) {
+                return Err("user_id does not match the pubsub_token".into());
+            }
+            let accounts = match requested_account {
+                Some(account) => vec![account],
+                None => store
+                    .accounts_of_user(user.id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|(account, _)| account.id)
+                    .collect(),
+            };
+            let mut watches = Vec::with_capacity(accounts.len());
+            for account in accounts {
+                watches.push((account, self.visibility(account, user.id).await?));
+            }
+            return Ok((Subscriber::Agent(user.id), watches));
+        }
+        if requested_user.is_some() {
+            return Err("unknown pubsub_token".into());
+        }
+        let contact = store
+            .contact_inbox_by_pubsub_token(&room.pubsub_token)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (contact, contact_inbox) = contact.ok_or("unknown pubsub_token")?;
+        if requested_account.is_some_and(|account| account != contact.account_id) {
+            return Err("account_id does not match the pubsub_token".into());
+        }
+        let watch = (contact.account_id, Visibility::Contact(contact_inbox.id));
+        Ok((Subscriber::Contact(contact_inbox.id), vec![watch]))
     }
 
     async fn visibility(&self, account: AccountId, user: UserId) -> Result<Visibility, String> {
@@ -299,9 +326,16 @@ impl Connection {
             .ok_or_else(|| "not a member of the account".into())
     }
 
-    /// The socket's session actor, started on the first subscription.
-    async fn session(&mut self, user: UserId) -> Result<ActorRef<SessionMessage>, String> {
-        if let Some(session) = &self.session {
+    /// The socket's session actor, started on the first subscription. A socket speaks for
+    /// one subscriber: a second identity on the same socket is refused.
+    async fn session(
+        &mut self,
+        subscriber: Subscriber,
+    ) -> Result<ActorRef<SessionMessage>, String> {
+        if let Some((session, holder)) = &self.session {
+            if *holder != subscriber {
+                return Err("this socket is already subscribed with another pubsub_token".into());
+            }
             return Ok(session.clone());
         }
         let outbox = self
@@ -309,7 +343,7 @@ impl Connection {
             .take()
             .ok_or("the socket's session has stopped")?;
         let arguments = SessionArguments {
-            user,
+            subscriber,
             outbox,
             presence: self.state.registry.presence().clone(),
             store: self.state.store.clone(),
@@ -317,7 +351,7 @@ impl Connection {
         let (session, _) = Actor::spawn(None, AgentSession, arguments)
             .await
             .map_err(|e| e.to_string())?;
-        self.session = Some(session.clone());
+        self.session = Some((session.clone(), subscriber));
         Ok(session)
     }
 }

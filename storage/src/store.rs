@@ -566,6 +566,15 @@ impl Store {
         .await
     }
 
+    /// The contact inbox a contact-side `/cable` subscription names by its pubsub token.
+    pub async fn contact_inbox_by_pubsub_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Contact, ContactInbox)>, StorageError> {
+        self.contact_inbox_where("ci.pubsub_token = $1", params![token])
+            .await
+    }
+
     /// A contact inbox by row id, with its contact.
     pub async fn contact_inbox_by_id(
         &self,

@@ -902,6 +902,34 @@ impl CableClient {
     /// Connects to `/cable`, reads the welcome, subscribes as `user` to `account`, and waits for
     /// the confirmation.
     pub(crate) async fn connect(app: &TestApp, account: i64, user: &User) -> CableClient {
+        let identifier = json!({
+            "channel": "RoomChannel",
+            "pubsub_token": user.pubsub_token,
+            "account_id": account,
+            "user_id": user.id,
+        })
+        .to_string();
+        Self::subscribe(app, identifier).await
+    }
+
+    /// Connects and subscribes as a customer, with their contact inbox's pubsub token.
+    pub(crate) async fn connect_contact(app: &TestApp, pubsub_token: &str) -> CableClient {
+        let identifier = json!({ "channel": "RoomChannel", "pubsub_token": pubsub_token });
+        Self::subscribe(app, identifier.to_string()).await
+    }
+
+    async fn subscribe(app: &TestApp, identifier: String) -> CableClient {
+        let (mut client, confirmed) = Self::open_and_subscribe(app, identifier).await;
+        assert!(confirmed, "the subscription was rejected");
+        client
+    }
+
+    /// Opens a socket and subscribes; whether the server confirmed (true) or rejected.
+    pub(crate) async fn try_subscribe(app: &TestApp, identifier: String) -> bool {
+        Self::open_and_subscribe(app, identifier).await.1
+    }
+
+    async fn open_and_subscribe(app: &TestApp, identifier: String) -> (CableClient, bool) {
         let url = format!("{}/cable", app.address.replacen("http://", "ws://", 1));
         let (socket, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
             .await
@@ -911,13 +939,6 @@ impl CableClient {
         let welcome = client.next_frame(Instant::now() + WAIT).await;
         assert_eq!(welcome["type"], "welcome", "the first frame is the welcome");
 
-        let identifier = json!({
-            "channel": "RoomChannel",
-            "pubsub_token": user.pubsub_token,
-            "account_id": account,
-            "user_id": user.id,
-        })
-        .to_string();
         let subscribe = json!({ "command": "subscribe", "identifier": identifier }).to_string();
         client
             .socket
@@ -928,8 +949,8 @@ impl CableClient {
         loop {
             let frame = client.next_frame(deadline).await;
             match frame["type"].as_str() {
-                Some("confirm_subscription") => return client,
-                Some("reject_subscription") => panic!("the subscription was rejected: {frame}"),
+                Some("confirm_subscription") => return (client, true),
+                Some("reject_subscription") => return (client, false),
                 _ => {}
             }
         }
