@@ -919,7 +919,7 @@ impl CableClient {
     }
 
     async fn subscribe(app: &TestApp, identifier: String) -> CableClient {
-        let (mut client, confirmed) = Self::open_and_subscribe(app, identifier).await;
+        let (client, confirmed) = Self::open_and_subscribe(app, identifier).await;
         assert!(confirmed, "the subscription was rejected");
         client
     }
