@@ -7,11 +7,18 @@
 //! It does not wait for the commit: it goes on with the next message while the writer
 //! batches, and each caller is answered when its own change is durable.
 //!
+//! Whatever must leave the node because of a change — an agent's reply, and for an API inbox
+//! with a `webhook_url` a notification of every conversation and message event — is queued
+//! with that change's commit and sent by the conversation's outbound task, in order, only once
+//! the change is durable.
+//!
 //! The actor starts on demand with its state read from storage and stops after a quiet period.
 //! Before it is forgotten it waits until everything it handed the writer is committed, so the
 //! next actor for the conversation never starts from stale state.
 
-use crate::delivery::{DeliveryJob, deliver_with_retries};
+use crate::delivery::{
+    DeliveryError, DeliveryJob, NotificationJob, ReplyJob, deliver_with_retries,
+};
 use crate::error::EngineError;
 use crate::registry::Registry;
 use futures::FutureExt;
@@ -21,7 +28,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use switchyard_engine::channel::Inbox;
+use switchyard_engine::channel::{Channel, Inbox};
 use switchyard_engine::contact::{Contact, ContactInbox};
 use switchyard_engine::conversation::{Change, Conversation, ConversationStatus};
 use switchyard_engine::event::{Event, EventKind};
@@ -113,15 +120,20 @@ pub struct ConversationState {
     last_active: Instant,
     poisoned: Arc<AtomicBool>,
     outbound: mpsc::UnboundedSender<OutboundItem>,
+    /// Jobs the request being handled has produced; they join the outbound queue with its
+    /// commit. Every handler that produces jobs commits before it returns, as it does with
+    /// events, so jobs never outlive their request.
+    outbox: Vec<DeliveryJob>,
 }
 
-/// A reply waiting for its commit before it is delivered.
+/// A job waiting for its commit before it is sent.
 struct OutboundItem {
     job: DeliveryJob,
     durable: Durable,
 }
 
-type Durable = Shared<BoxFuture<'static, bool>>;
+/// Resolves when a commit is done: `Ok` once the change is durable, or why it is not.
+type Durable = Shared<BoxFuture<'static, Result<(), String>>>;
 
 impl Actor for ConversationActor {
     type Msg = ConversationMessage;
@@ -230,6 +242,7 @@ async fn load(id: ConversationId, registry: Registry) -> Result<ConversationStat
         last_active: Instant::now(),
         poisoned: Arc::new(AtomicBool::new(false)),
         outbound,
+        outbox: Vec::new(),
     };
     state.last_message = last.map(|message| state.render_message(&message, None));
     Ok(state)
@@ -239,6 +252,7 @@ impl ConversationState {
     async fn opened(&mut self, reply: Reply<Conversation>) {
         let now = Timestamp::now();
         let mut events = vec![self.conversation_event(EventKind::ConversationCreated, now)];
+        self.notify_conversation("conversation_created", None);
         events.extend(self.auto_assign(now).await);
         let snapshot = self.conversation.clone();
         self.commit(events, Vec::new(), reply, snapshot);
@@ -265,6 +279,7 @@ impl ConversationState {
             events.extend(self.auto_assign(now).await);
         }
         events.push(self.message_created(&message, None, now));
+        self.notify_message("message_created", &message, None);
         let outcome = IncomingOutcome::Stored(message.clone());
         self.commit(events, vec![Write::InsertMessage(message)], reply, outcome);
     }
@@ -305,15 +320,13 @@ impl ConversationState {
         };
         self.conversation.record_outgoing(now, draft.private);
         let event = self.message_created(&message, Some(&draft.sender), now);
-        let durable = self.commit_tracked(
-            vec![event],
-            vec![Write::InsertMessage(message.clone())],
-            reply,
-            message.clone(),
-        );
+        // A reply leaves; a private note never does. For an API inbox the reply's delivery is
+        // its `message_created` webhook call, so it is not notified a second time.
         if !message.private {
-            self.enqueue_delivery(message, &draft.sender, durable);
+            self.queue_reply(&message, &draft.sender);
         }
+        let writes = vec![Write::InsertMessage(message.clone())];
+        self.commit(vec![event], writes, reply, message);
     }
 
     fn assign_by_hand(&mut self, agent: Option<UserSummary>, reply: Reply<Conversation>) {
@@ -358,7 +371,7 @@ impl ConversationState {
                 json!(error),
             );
         }
-        self.update_message(message, reply);
+        self.update_message(message, reply).await;
     }
 
     async fn delivered(&mut self, id: MessageId, outcome: Result<Option<String>, String>) {
@@ -372,7 +385,10 @@ impl ConversationState {
         };
         let mut message = message;
         match outcome {
-            Ok(source_id) => message.source_id = source_id.or(message.source_id),
+            // Nothing new is known: the message stays as it is, and nobody is told.
+            Ok(None) => return,
+            Ok(Some(source_id)) if message.source_id.as_ref() == Some(&source_id) => return,
+            Ok(Some(source_id)) => message.source_id = Some(source_id),
             Err(error) => {
                 message.status = MessageStatus::Failed;
                 set_attribute(
@@ -383,21 +399,35 @@ impl ConversationState {
             }
         }
         let (reply, _) = oneshot::channel();
-        self.update_message(message, reply.into());
+        self.update_message(message, reply.into()).await;
     }
 
-    fn update_message(&mut self, mut message: Message, reply: Reply<()>) {
+    async fn update_message(&mut self, mut message: Message, reply: Reply<()>) {
         let now = Timestamp::now();
         message.updated_at = now;
-        let agent = match message.sender {
-            Sender::User(id) if self.assignee.as_ref().is_some_and(|a| a.id == id) => {
-                self.assignee.clone()
-            }
-            _ => None,
-        };
+        let agent = self.agent_of(message.sender).await;
         let data = self.render_message(&message, agent.as_ref());
         let event = self.event(EventKind::MessageUpdated, message.private, now, data);
+        self.notify_message("message_updated", &message, agent.as_ref());
         self.commit(vec![event], vec![Write::UpdateMessage(message)], reply, ());
+    }
+
+    /// The agent who wrote a message, for rendering it; `None` for other senders, or when the
+    /// agent cannot be read (the message is then shown without its sender).
+    async fn agent_of(&self, sender: Sender) -> Option<UserSummary> {
+        let Sender::User(id) = sender else {
+            return None;
+        };
+        if let Some(assignee) = self.assignee.as_ref().filter(|agent| agent.id == id) {
+            return Some(assignee.clone());
+        }
+        match self.registry.store().user(id).await {
+            Ok(user) => user.map(|user| user.summary()),
+            Err(error) => {
+                tracing::warn!(user.id = %id, error = %error, "message sender not read");
+                None
+            }
+        }
     }
 
     /// Offers the conversation to auto-assignment if its inbox wants that and it has nobody.
@@ -418,11 +448,24 @@ impl ConversationState {
     }
 
     fn change_events(&mut self, change: Change, now: Timestamp) -> Vec<Event> {
-        let kind = match change {
-            Change::Status { .. } => EventKind::ConversationStatusChanged,
-            Change::Assignee { .. } => EventKind::AssigneeChanged,
+        // Chatwoot's webhooks have no assignee event: an assignment is a conversation update.
+        // LIMITATION: `conversation_updated` is sent for assignments only; Chatwoot also sends
+        // it when the status, priority, labels or first reply change.
+        let (kind, webhook_event, changed) = match change {
+            Change::Status { from, to } => (
+                EventKind::ConversationStatusChanged,
+                "conversation_status_changed",
+                push::changed_attribute("status", json!(from.as_str()), json!(to.as_str())),
+            ),
+            Change::Assignee { from, to } => (
+                EventKind::AssigneeChanged,
+                "conversation_updated",
+                push::changed_attribute("assignee_id", json!(from), json!(to)),
+            ),
         };
-        vec![self.conversation_event(kind, now)]
+        let event = self.conversation_event(kind, now);
+        self.notify_conversation(webhook_event, Some(changed));
+        vec![event]
     }
 
     fn incoming_message(&self, id: MessageId, inbound: InboundMessage, now: Timestamp) -> Message {
@@ -501,8 +544,88 @@ impl ConversationState {
         push::conversation(&self.conversation, context)
     }
 
+    /// Where this conversation's events are announced: its API inbox's `webhook_url`, if
+    /// set. Other channels announce nothing; only their replies leave.
+    fn notification_url(&self) -> Option<String> {
+        match &self.inbox.channel {
+            Channel::Api(api) if !api.webhook_url.is_empty() => Some(api.webhook_url.clone()),
+            _ => None,
+        }
+    }
+
+    /// Queues a notification of `event` for the inbox's `webhook_url`, if it has one; the
+    /// payload is rendered only then.
+    fn notify(&mut self, event: &'static str, render: impl FnOnce(&Self) -> Value) {
+        let Some(url) = self.notification_url() else {
+            return;
+        };
+        let payload = render(self);
+        let job = NotificationJob {
+            url,
+            event,
+            payload,
+        };
+        self.outbox.push(DeliveryJob::Notification(job));
+    }
+
+    fn notify_conversation(&mut self, event: &'static str, changed: Option<Value>) {
+        self.notify(event, |state| {
+            push::webhook_conversation(event, state.render_conversation(), changed)
+        });
+    }
+
+    /// Queues a message event's notification. A private note is never announced outside.
+    fn notify_message(
+        &mut self,
+        event: &'static str,
+        message: &Message,
+        agent: Option<&UserSummary>,
+    ) {
+        if message.private {
+            return;
+        }
+        self.notify(event, |state| {
+            state.render_webhook_message(event, message, agent)
+        });
+    }
+
+    fn queue_reply(&mut self, message: &Message, sender: &UserSummary) {
+        let webhook_payload = self.render_webhook_message("message_created", message, Some(sender));
+        let job = ReplyJob {
+            inbox: self.inbox.clone(),
+            recipient: self.contact_inbox.source_id.clone(),
+            message: message.clone(),
+            reply_to: None,
+            webhook_payload,
+        };
+        self.outbox.push(DeliveryJob::Reply(Box::new(job)));
+    }
+
+    fn render_webhook_message(
+        &self,
+        event: &str,
+        message: &Message,
+        agent: Option<&UserSummary>,
+    ) -> Value {
+        let conversation = self.render_conversation();
+        let sender = match message.sender {
+            Sender::Contact(_) => push::webhook_contact(&self.contact),
+            Sender::User(_) => agent.map_or(Value::Null, push::webhook_user),
+            Sender::System => Value::Null,
+        };
+        let context = push::WebhookContext {
+            account_name: &self.account.name,
+            inbox_name: &self.inbox.name,
+            conversation: &conversation,
+            sender,
+        };
+        push::webhook_message(event, message, context)
+    }
+
     /// Hands the writes, the conversation's new state and the events to the writer; answers
-    /// `reply` with `value` once durable.
+    /// `reply` with `value` once durable. The jobs this request produced join the outbound
+    /// queue, to be sent once the change is durable and dropped if it never becomes so: what
+    /// leaves the node must never describe a change storage may lose.
     fn commit<T: Send + 'static>(
         &mut self,
         events: Vec<Event>,
@@ -510,19 +633,37 @@ impl ConversationState {
         reply: Reply<T>,
         value: T,
     ) {
-        // Nobody else waits on this change, so whether it became durable concerns only `reply`.
-        drop(self.commit_tracked(events, writes, reply, value));
+        let jobs = std::mem::take(&mut self.outbox);
+        let durable = match self.submit(events, writes) {
+            Ok(durable) => durable,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        let answered = durable.clone();
+        tokio::spawn(async move {
+            let outcome = answered.await.map(|()| value);
+            let _ = reply.send(outcome.map_err(|error| StorageError::Database(error).into()));
+        });
+        for job in jobs {
+            let item = OutboundItem {
+                job,
+                durable: durable.clone(),
+            };
+            if self.outbound.send(item).is_err() {
+                tracing::error!(conversation.id = %self.conversation.id, "outbound queue closed");
+            }
+        }
     }
 
-    /// Like [`Self::commit`], and returns a future that tells whether the change became
-    /// durable (a reply is delivered only if it did).
-    fn commit_tracked<T: Send + 'static>(
+    /// Submits the writes with the conversation's state and the events; a failure to submit
+    /// poisons the actor, as a failed commit does.
+    fn submit(
         &mut self,
         events: Vec<Event>,
         mut writes: Vec<Write>,
-        reply: Reply<T>,
-        value: T,
-    ) -> Durable {
+    ) -> Result<Durable, EngineError> {
         writes.push(Write::SaveConversation(self.conversation.clone()));
         writes.extend(events.into_iter().map(Write::AppendEvent));
         let (done, durable) = oneshot::channel();
@@ -535,8 +676,7 @@ impl ConversationState {
         };
         if let Err(error) = self.registry.writers().submit(request) {
             self.poisoned.store(true, Ordering::Release);
-            let _ = reply.send(Err(error.into()));
-            return futures::future::ready(false).boxed().shared();
+            return Err(error.into());
         }
         let durable = async move {
             match durable.await {
@@ -545,34 +685,7 @@ impl ConversationState {
                 Err(_) => Err(StorageError::WriterGone.to_string()),
             }
         };
-        let durable = durable.boxed().shared();
-        let answered = durable.clone();
-        tokio::spawn(async move {
-            let outcome = answered.await.map(|()| value);
-            let _ = reply.send(outcome.map_err(|error| StorageError::Database(error).into()));
-        });
-        async move { durable.await.is_ok() }.boxed().shared()
-    }
-
-    fn enqueue_delivery(&mut self, message: Message, sender: &UserSummary, durable: Durable) {
-        let conversation = self.render_conversation();
-        let context = push::WebhookContext {
-            account_name: &self.account.name,
-            inbox_name: &self.inbox.name,
-            conversation: &conversation,
-            sender: push::webhook_user(sender),
-        };
-        let webhook_payload = push::webhook_message("message_created", &message, context);
-        let job = DeliveryJob {
-            inbox: self.inbox.clone(),
-            recipient: self.contact_inbox.source_id.clone(),
-            message,
-            reply_to: None,
-            webhook_payload,
-        };
-        if self.outbound.send(OutboundItem { job, durable }).is_err() {
-            tracing::error!(conversation.id = %self.conversation.id, "outbound queue closed");
-        }
+        Ok(durable.boxed().shared())
     }
 
     fn stop_if_idle(&self, myself: &ActorRef<ConversationMessage>) {
@@ -594,26 +707,57 @@ fn set_attribute(attributes: &mut Value, key: &str, value: Value) {
     }
 }
 
-/// Delivers a conversation's replies one at a time, in order, each only once it is durable.
-/// Outcomes go back through the registry, so they reach the conversation even if the actor
-/// that queued the reply has since stopped.
+/// Sends a conversation's jobs one at a time, in order, each only once its change is durable.
+/// A reply's outcome goes back through the registry, so it reaches the conversation even if
+/// the actor that queued the reply has since stopped.
 async fn run_outbound(
     registry: Registry,
     id: ConversationId,
     mut queue: mpsc::UnboundedReceiver<OutboundItem>,
 ) {
     while let Some(OutboundItem { job, durable }) = queue.recv().await {
-        if !durable.await {
+        if durable.await.is_err() {
             continue;
         }
-        let outcome = deliver_with_retries(registry.deliverer(), &job, registry.config().retry)
-            .await
-            .map_err(|error| error.message);
-        if let Err(error) = &outcome {
-            tracing::warn!(conversation.id = %id, message.id = %job.message.id, error = %error, "delivery failed");
+        let outcome =
+            deliver_with_retries(registry.deliverer(), &job, registry.config().retry).await;
+        match job {
+            DeliveryJob::Reply(reply) => {
+                report_reply(&registry, id, reply.message.id, outcome).await;
+            }
+            DeliveryJob::Notification(notification) => {
+                if let Err(error) = outcome {
+                    report_notification_failure(id, &notification, &error);
+                }
+            }
         }
-        registry
-            .tell_conversation(id, ConversationMessage::Delivered(job.message.id, outcome))
-            .await;
     }
+}
+
+/// Tells the conversation how its reply's delivery ended, so the message's status shows it.
+async fn report_reply(
+    registry: &Registry,
+    id: ConversationId,
+    message: MessageId,
+    outcome: Result<Option<String>, DeliveryError>,
+) {
+    let outcome = outcome.map_err(|error| error.message);
+    if let Err(error) = &outcome {
+        tracing::warn!(conversation.id = %id, message.id = %message, error = %error, "delivery failed");
+    }
+    registry
+        .tell_conversation(id, ConversationMessage::Delivered(message, outcome))
+        .await;
+}
+
+/// A notification describes a change that already happened and is stored: its failure is
+/// logged and counted, and changes nothing.
+fn report_notification_failure(id: ConversationId, job: &NotificationJob, error: &DeliveryError) {
+    metrics::counter!("switchyard_webhook_failures_total", "kind" => "api_inbox").increment(1);
+    tracing::warn!(
+        conversation.id = %id,
+        webhook.event = job.event,
+        error = %error,
+        "webhook notification failed"
+    );
 }

@@ -37,7 +37,7 @@ pub mod session;
 mod supervisor;
 
 pub use bus::EventBus;
-pub use delivery::{Deliverer, DeliveryError, DeliveryJob};
+pub use delivery::{Deliverer, DeliveryError, DeliveryJob, NotificationJob, ReplyJob};
 pub use error::EngineError;
 pub use presence::Presence;
 pub use registry::{Registry, RegistryConfig};

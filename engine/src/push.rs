@@ -262,6 +262,27 @@ mod tests {
             "2023-10-11T16:53:43.250Z"
         );
     }
+
+    #[test]
+    fn a_conversation_change_names_its_event_and_what_changed() {
+        let conversation = json!({ "id": 7, "status": "resolved" });
+        let changed = changed_attribute("status", json!("open"), json!("resolved"));
+
+        let payload =
+            webhook_conversation("conversation_status_changed", conversation, Some(changed));
+
+        assert_eq!(
+            payload,
+            json!({
+                "id": 7,
+                "status": "resolved",
+                "event": "conversation_status_changed",
+                "changed_attributes": [
+                    { "status": { "previous_value": "open", "current_value": "resolved" } }
+                ],
+            })
+        );
+    }
 }
 
 /// The account and inbox names a webhook payload carries.
@@ -305,4 +326,39 @@ pub fn webhook_message(event: &str, message: &Message, context: WebhookContext<'
 /// An agent as webhooks show a message's sender.
 pub fn webhook_user(user: &UserSummary) -> Value {
     json!({ "id": user.id, "name": user.name, "email": user.email, "type": "user" })
+}
+
+/// A contact as webhooks show a message's sender: the realtime shape plus the `avatar`
+/// field Chatwoot's webhook data names.
+pub fn webhook_contact(customer: &Contact) -> Value {
+    let mut data = contact(customer);
+    if let Some(fields) = data.as_object_mut() {
+        fields.insert("avatar".into(), json!(""));
+    }
+    data
+}
+
+/// A conversation event as webhooks show it (`conversation_created`,
+/// `conversation_status_changed`, `conversation_updated`): the conversation, already rendered
+/// with [`conversation`], plus the event's name and, for changes, what changed (built with
+/// [`changed_attribute`]).
+pub fn webhook_conversation(
+    event: &str,
+    conversation: Value,
+    changed_attributes: Option<Value>,
+) -> Value {
+    let mut data = conversation;
+    if let Some(fields) = data.as_object_mut() {
+        fields.insert("event".into(), json!(event));
+        if let Some(changed) = changed_attributes {
+            fields.insert("changed_attributes".into(), changed);
+        }
+    }
+    data
+}
+
+/// One changed attribute in Chatwoot's webhook form:
+/// `[{"<name>": {"previous_value": …, "current_value": …}}]`.
+pub fn changed_attribute(name: &str, previous: Value, current: Value) -> Value {
+    json!([{ name: { "previous_value": previous, "current_value": current } }])
 }

@@ -1,19 +1,24 @@
-//! Outbound provider clients: how a reply leaves on each channel.
+//! Outbound provider clients: how a reply leaves on each channel, and how an API inbox's
+//! notifications reach its `webhook_url`.
 //!
 //! - API channel: the reply is POSTed to the inbox's `webhook_url` as a `message_created`
-//!   event, as Chatwoot does.
+//!   event, as Chatwoot does; so is every notification of the inbox's conversation and
+//!   message events.
 //! - WhatsApp Cloud: the reply is sent to Meta's `/{phone_number_id}/messages` with the
 //!   inbox's Bearer token; Meta's message id becomes the message's `source_id`.
 
 use crate::whatsapp::outbound;
+use serde_json::Value;
 use std::time::Duration;
-use switchyard_actors::delivery::{Deliverer, DeliveryError, DeliveryFuture, DeliveryJob};
+use switchyard_actors::delivery::{
+    Deliverer, DeliveryError, DeliveryFuture, DeliveryJob, ReplyJob,
+};
 use switchyard_engine::channel::{ApiChannel, Channel, WhatsappChannel};
 
 /// How long one delivery attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Delivers replies over HTTP to each provider.
+/// Delivers replies over HTTP to each provider, and notifications to their webhook URLs.
 #[derive(Clone, Debug)]
 pub struct ProviderDeliverer {
     client: reqwest::Client,
@@ -32,24 +37,38 @@ impl ProviderDeliverer {
         })
     }
 
+    async fn deliver_reply(&self, job: &ReplyJob) -> Result<Option<String>, DeliveryError> {
+        match &job.inbox.channel {
+            Channel::Api(channel) => self.deliver_api(channel, job).await,
+            Channel::Whatsapp(channel) => self.deliver_whatsapp(channel, job).await,
+        }
+    }
+
     async fn deliver_api(
         &self,
         channel: &ApiChannel,
-        job: &DeliveryJob,
+        job: &ReplyJob,
     ) -> Result<Option<String>, DeliveryError> {
         if channel.webhook_url.is_empty() {
             return Ok(None);
         }
+        self.post_webhook(&channel.webhook_url, &job.webhook_payload)
+            .await
+            .map(|()| None)
+    }
+
+    /// POSTs a webhook body; any 2xx answer is success.
+    async fn post_webhook(&self, url: &str, payload: &Value) -> Result<(), DeliveryError> {
         let response = self
             .client
-            .post(&channel.webhook_url)
-            .json(&job.webhook_payload)
+            .post(url)
+            .json(payload)
             .send()
             .await
             .map_err(network_error)?;
         let status = response.status();
         if status.is_success() {
-            return Ok(None);
+            return Ok(());
         }
         Err(DeliveryError {
             message: format!("webhook answered {status}"),
@@ -60,7 +79,7 @@ impl ProviderDeliverer {
     async fn deliver_whatsapp(
         &self,
         channel: &WhatsappChannel,
-        job: &DeliveryJob,
+        job: &ReplyJob,
     ) -> Result<Option<String>, DeliveryError> {
         let url = outbound::send_url(
             &self.whatsapp_api_base,
@@ -105,9 +124,12 @@ impl ProviderDeliverer {
 impl Deliverer for ProviderDeliverer {
     fn deliver<'a>(&'a self, job: &'a DeliveryJob) -> DeliveryFuture<'a> {
         Box::pin(async move {
-            match &job.inbox.channel {
-                Channel::Api(channel) => self.deliver_api(channel, job).await,
-                Channel::Whatsapp(channel) => self.deliver_whatsapp(channel, job).await,
+            match job {
+                DeliveryJob::Reply(reply) => self.deliver_reply(reply).await,
+                DeliveryJob::Notification(notification) => self
+                    .post_webhook(&notification.url, &notification.payload)
+                    .await
+                    .map(|()| None),
             }
         })
     }

@@ -244,7 +244,8 @@ impl TestApp {
         user
     }
 
-    /// Creates an API-channel inbox whose replies go to `webhook_url` (empty for none).
+    /// Creates an API-channel inbox whose replies and events go to `webhook_url` (empty for
+    /// none).
     pub(crate) async fn create_api_inbox(
         &self,
         account: i64,
