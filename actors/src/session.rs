@@ -12,6 +12,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use switchyard_engine::event::{Event, EventKind};
+use switchyard_engine::push;
 use switchyard_engine::user::Role;
 use switchyard_engine::{AccountId, InboxId, UserId};
 use switchyard_storage::{StorageError, Store};
@@ -209,11 +210,15 @@ impl SessionState {
         if !watch.visibility.shows(event) {
             return None;
         }
+        let data = match watch.visibility {
+            Visibility::Contact(_) => push::for_contact(&event.data),
+            _ => event.data.clone(),
+        };
         let frame = json!({
             "identifier": watch.identifier,
             "message": {
                 "event": event.kind.realtime_name(),
-                "data": event.data,
+                "data": data,
                 "conversation_id": event.conversation_id,
                 "seq": event.seq,
             },

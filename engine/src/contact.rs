@@ -80,7 +80,7 @@ impl EmailAddress {
                     && domain.split('.').filter(|label| !label.is_empty()).count() >= 2
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-                    && !address.chars().any(char::is_whitespace)
+                    && !address.chars().any(|c| c.is_whitespace() || c.is_control())
             }
             None => false,
         };

@@ -255,6 +255,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_customer_never_sees_a_delivery_error() {
+        let message = json!({ "id": 1, "content_attributes": { "external_error": "http://crm/x", "in_reply_to": 5 } });
+        let conversation = json!({ "id": 2, "messages": [message.clone()] });
+
+        let seen = [
+            for_contact(&message),
+            for_contact(&conversation)["messages"][0].clone(),
+        ];
+
+        for payload in seen {
+            assert_eq!(payload["content_attributes"], json!({ "in_reply_to": 5 }));
+        }
+    }
+
+    #[test]
     fn timestamps_render_as_rails_does() {
         assert_eq!(iso8601(Timestamp(0)), "1970-01-01T00:00:00.000Z");
         assert_eq!(
@@ -361,4 +376,30 @@ pub fn webhook_conversation(
 /// `[{"<name>": {"previous_value": …, "current_value": …}}]`.
 pub fn changed_attribute(name: &str, previous: Value, current: Value) -> Value {
     json!([{ name: { "previous_value": previous, "current_value": current } }])
+}
+
+/// Attributes of a message that only the contact center may see (a delivery error can name
+/// an integrator's system).
+const AGENT_ONLY_ATTRIBUTES: [&str; 1] = ["external_error"];
+
+/// A message or conversation payload as a customer may see it: agent-only message attributes
+/// removed, from the message itself and from a conversation's `messages`.
+pub fn for_contact(data: &Value) -> Value {
+    let mut data = data.clone();
+    strip_agent_only(&mut data);
+    if let Some(messages) = data.get_mut("messages").and_then(Value::as_array_mut) {
+        messages.iter_mut().for_each(strip_agent_only);
+    }
+    data
+}
+
+fn strip_agent_only(message: &mut Value) {
+    if let Some(attributes) = message
+        .get_mut("content_attributes")
+        .and_then(Value::as_object_mut)
+    {
+        for key in AGENT_ONLY_ATTRIBUTES {
+            attributes.remove(key);
+        }
+    }
 }

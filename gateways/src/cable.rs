@@ -24,6 +24,8 @@ use tokio::sync::mpsc;
 
 /// Frames that may wait for a slow client before it is disconnected.
 const OUTBOX_FRAMES: usize = 1_024;
+/// The largest frame a client may send (commands and subscription identifiers are tiny).
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
 /// How long a subscription waits for its session to start receiving events.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the server pings, as ActionCable does.
@@ -86,6 +88,8 @@ pub fn routes() -> Router<AppState> {
 async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade
         .protocols(["actioncable-v1-json"])
+        // Client commands are small; a larger frame is refused rather than buffered.
+        .max_message_size(MAX_COMMAND_BYTES)
         .on_upgrade(move |socket| serve_socket(socket, state))
 }
 

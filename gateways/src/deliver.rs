@@ -135,9 +135,13 @@ impl Deliverer for ProviderDeliverer {
     }
 }
 
+/// A transport failure, described without the URL (it can carry an integrator's secrets, and
+/// the description is stored on the message). A request that could not even be built will
+/// not be built on a retry either.
 fn network_error(error: reqwest::Error) -> DeliveryError {
+    let retryable = !error.is_builder();
     DeliveryError {
-        message: format!("provider unreachable: {error}"),
-        retryable: true,
+        message: format!("provider unreachable: {}", error.without_url()),
+        retryable,
     }
 }

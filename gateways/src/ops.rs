@@ -1,11 +1,12 @@
 //! Operations endpoints: liveness, readiness and Prometheus metrics.
 
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
 
 /// The operations routes. Each must be documented in `api/openapi.rs` (checked by its test).
 pub fn routes() -> Router<AppState> {
@@ -44,14 +45,19 @@ async fn health() -> &'static str {
     )
 )]
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready".to_owned()),
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {error}"),
-        ),
-    }
+    // A probe must get an answer quickly, even when the database hangs rather than refuses.
+    let ping = tokio::time::timeout(READY_TIME_LIMIT, state.store.ping()).await;
+    let problem = match ping {
+        Ok(Ok(())) => return (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("the database did not answer within {READY_TIME_LIMIT:?}"),
+    };
+    let body = Json(json!({ "status": "not ready", "error": problem }));
+    (StatusCode::SERVICE_UNAVAILABLE, body)
 }
+
+/// How long `/ready` waits for the database.
+const READY_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Prometheus metrics in the text format.
 #[utoipa::path(

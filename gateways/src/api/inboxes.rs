@@ -185,11 +185,17 @@ fn whatsapp_channel(body: ChannelBody) -> Result<Channel, ApiError> {
 }
 
 fn validated_url(url: String) -> Result<String, ApiError> {
-    if url.is_empty() || url.starts_with("http://") || url.starts_with("https://") {
+    if url.is_empty() {
+        return Ok(url);
+    }
+    let usable = reqwest::Url::parse(&url)
+        .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some());
+    if usable {
         Ok(url)
     } else {
         Err(ApiError::Unprocessable(format!(
-            "webhook_url `{url}` must be an http(s) URL"
+            "webhook_url `{}` must be an absolute http(s) URL",
+            url.escape_debug()
         )))
     }
 }

@@ -514,7 +514,7 @@ fn public_message(message: &Message, display_id: i64, contact: &Contact) -> Valu
         Sender::User(id) => json!({ "id": id, "type": "user" }),
         Sender::System => Value::Null,
     };
-    json!({
+    let message_json = json!({
         "id": message.id,
         "content": message.content,
         "message_type": message.message_type.code(),
@@ -526,5 +526,6 @@ fn public_message(message: &Message, display_id: i64, contact: &Contact) -> Valu
         "status": message.status.as_str(),
         "attachments": switchyard_engine::push::attachments(message),
         "sender": sender,
-    })
+    });
+    switchyard_engine::push::for_contact(&message_json)
 }
