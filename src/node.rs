@@ -61,6 +61,7 @@ pub(crate) async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    describe_metrics();
     // Bound before the database is opened: a port in use must fail without touching it.
     let listener = TcpListener::bind(config.listen)
         .await
@@ -152,4 +153,56 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+/// Gives every metric its `# HELP` line, so `/metrics` documents itself from the start.
+fn describe_metrics() {
+    use metrics::{describe_counter, describe_histogram};
+    describe_counter!("switchyard_messages_total", "Messages stored, by direction");
+    describe_counter!(
+        "switchyard_duplicates_total",
+        "Provider retries of messages already stored (stored nothing)"
+    );
+    describe_counter!(
+        "switchyard_webhooks_accepted_total",
+        "Provider webhooks accepted, by provider"
+    );
+    describe_counter!(
+        "switchyard_webhooks_rejected_total",
+        "Provider webhooks refused, by provider and reason"
+    );
+    describe_counter!(
+        "switchyard_replies_total",
+        "Agent replies delivered or failed for good"
+    );
+    describe_counter!(
+        "switchyard_webhook_failures_total",
+        "Event notifications given up after their retries"
+    );
+    describe_counter!(
+        "switchyard_storage_batches_total",
+        "Group commits, by outcome"
+    );
+    describe_histogram!(
+        "switchyard_storage_commit_seconds",
+        metrics::Unit::Seconds,
+        "Time to commit one batch"
+    );
+    describe_histogram!(
+        "switchyard_storage_batch_requests",
+        "Requests sharing one commit"
+    );
+    // Counters appear in `/metrics` once touched; start the main series at zero so dashboards
+    // and alerts see them before the first message.
+    for direction in ["incoming", "outgoing"] {
+        metrics::counter!("switchyard_messages_total", "direction" => direction).absolute(0);
+    }
+    for outcome in ["delivered", "failed"] {
+        metrics::counter!("switchyard_replies_total", "outcome" => outcome).absolute(0);
+    }
+    for outcome in ["committed", "failed"] {
+        metrics::counter!("switchyard_storage_batches_total", "outcome" => outcome).absolute(0);
+    }
+    metrics::counter!("switchyard_duplicates_total").absolute(0);
+    metrics::counter!("switchyard_webhooks_accepted_total", "provider" => "whatsapp").absolute(0);
 }

@@ -49,6 +49,15 @@ async fn the_same_webhook_posted_five_times_at_once_is_stored_once(backend: Back
         .await;
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0]["source_id"], "wamid.RETRIED");
+    let metrics = app.get("/metrics", None).await.text;
+    assert!(
+        metrics.contains("switchyard_messages_total{direction=\"incoming\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("switchyard_duplicates_total 4"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

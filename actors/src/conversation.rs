@@ -280,6 +280,7 @@ impl ConversationState {
         }
         events.push(self.message_created(&message, None, now));
         self.notify_message("message_created", &message, None);
+        metrics::counter!("switchyard_messages_total", "direction" => "incoming").increment(1);
         let outcome = IncomingOutcome::Stored(message.clone());
         self.commit(events, vec![Write::InsertMessage(message)], reply, outcome);
     }
@@ -318,6 +319,7 @@ impl ConversationState {
             created_at: now,
             updated_at: now,
         };
+        metrics::counter!("switchyard_messages_total", "direction" => "outgoing").increment(1);
         self.conversation.record_outgoing(now, draft.private);
         let event = self.message_created(&message, Some(&draft.sender), now);
         // A reply leaves; a private note never does. For an API inbox the reply's delivery is
@@ -742,6 +744,12 @@ async fn report_reply(
     outcome: Result<Option<String>, DeliveryError>,
 ) {
     let outcome = outcome.map_err(|error| error.message);
+    let result = if outcome.is_ok() {
+        "delivered"
+    } else {
+        "failed"
+    };
+    metrics::counter!("switchyard_replies_total", "outcome" => result).increment(1);
     if let Err(error) = &outcome {
         tracing::warn!(conversation.id = %id, message.id = %message, error = %error, "delivery failed");
     }

@@ -112,6 +112,7 @@ impl LaneState {
         if let Some(source_id) = &message.source_id
             && self.already_stored(source_id).await?
         {
+            metrics::counter!("switchyard_duplicates_total").increment(1);
             return Ok(Ingested::Duplicate);
         }
         let source_id = message.source_id.clone();

@@ -198,6 +198,14 @@ impl StorageWriter {
             .collect();
         let started = std::time::Instant::now();
         let outcome = self.store.commit(&writes).await;
+        metrics::histogram!("switchyard_storage_commit_seconds").record(started.elapsed());
+        metrics::histogram!("switchyard_storage_batch_requests").record(requests.len() as f64);
+        let result = if outcome.is_ok() {
+            "committed"
+        } else {
+            "failed"
+        };
+        metrics::counter!("switchyard_storage_batches_total", "outcome" => result).increment(1);
         tracing::debug!(
             batch.requests = requests.len(),
             batch.writes = writes.len(),

@@ -292,9 +292,11 @@ async fn apply_migration(
         .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(postgres_error)?;
+    // `IF NOT EXISTS` on a table that exists raises a NOTICE on every start; it says nothing.
     transaction
         .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
+            "SET LOCAL client_min_messages TO warning;
+             CREATE TABLE IF NOT EXISTS schema_migrations (
                  version BIGINT PRIMARY KEY,
                  applied_at BIGINT NOT NULL
              )",
