@@ -305,8 +305,15 @@ where
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJsonBody(T::default()));
         }
-        serde_json::from_slice(&bytes)
+        // Judged as a present JSON body is: broken JSON is a 400; JSON that is not an object,
+        // or an object with fields of the wrong type, is a 422.
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?;
+        if !value.is_object() {
+            return Err(ApiError::Unprocessable("the JSON body must be an object".into()));
+        }
+        serde_json::from_value(value)
             .map(OptionalJsonBody)
-            .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))
+            .map_err(|error| ApiError::Unprocessable(format!("invalid JSON body: {error}")))
     }
 }
