@@ -310,7 +310,9 @@ where
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::BadRequest(format!("invalid JSON body: {error}")))?;
         if !value.is_object() {
-            return Err(ApiError::Unprocessable("the JSON body must be an object".into()));
+            return Err(ApiError::Unprocessable(
+                "the JSON body must be an object".into(),
+            ));
         }
         serde_json::from_value(value)
             .map(OptionalJsonBody)
