@@ -80,19 +80,24 @@ async fn contact(
     contact.ok_or_else(|| ApiError::NotFound("contact".into()))
 }
 
-async fn conversation_of(
+/// A conversation named by a Client API path: it must be on that API inbox and belong to that
+/// contact, else it is not found.
+async fn customer_conversation(
     state: &AppState,
-    inbox: &Inbox,
-    contact_inbox: &ContactInbox,
+    identifier: &str,
+    source_id: &str,
     display_id: i64,
-) -> Result<Conversation, ApiError> {
+) -> Result<(Contact, Conversation), ApiError> {
+    let inbox = api_inbox(state, identifier).await?;
+    let (contact, contact_inbox) = contact(state, &inbox, source_id).await?;
     let conversation = state
         .store
         .conversation_by_display_id(inbox.account_id, display_id)
         .await?;
-    conversation
+    let conversation = conversation
         .filter(|conversation| conversation.contact_inbox_id == contact_inbox.id)
-        .ok_or_else(|| ApiError::NotFound("conversation".into()))
+        .ok_or_else(|| ApiError::NotFound("conversation".into()))?;
+    Ok((contact, conversation))
 }
 
 /// Shows the inbox.
@@ -349,9 +354,8 @@ pub async fn show_conversation(
     State(state): State<AppState>,
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let inbox = api_inbox(&state, &identifier).await?;
-    let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
-    let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
+    let (contact, conversation) =
+        customer_conversation(&state, &identifier, &source_id, display_id).await?;
     let messages = visible_messages(&state, &conversation, &contact).await?;
     Ok(Json(public_conversation(
         &conversation,
@@ -434,13 +438,12 @@ pub async fn create_message(
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,
     JsonBody(body): JsonBody<NewMessageBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let inbox = api_inbox(&state, &identifier).await?;
-    let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
-    let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
+    let (contact, conversation) =
+        customer_conversation(&state, &identifier, &source_id, display_id).await?;
     let content = validated_content(body.content)?;
     let inbound = InboundMessage {
         contact: ContactProfile {
-            source_id: contact_inbox.source_id.clone(),
+            source_id: source_id.clone(),
             ..ContactProfile::default()
         },
         source_id: None,
@@ -484,9 +487,8 @@ pub async fn list_messages(
     State(state): State<AppState>,
     Path((identifier, source_id, display_id)): Path<(String, String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let inbox = api_inbox(&state, &identifier).await?;
-    let (contact, contact_inbox) = contact(&state, &inbox, &source_id).await?;
-    let conversation = conversation_of(&state, &inbox, &contact_inbox, display_id).await?;
+    let (contact, conversation) =
+        customer_conversation(&state, &identifier, &source_id, display_id).await?;
     Ok(Json(Value::Array(
         visible_messages(&state, &conversation, &contact).await?,
     )))
