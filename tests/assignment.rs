@@ -154,3 +154,49 @@ async fn an_agent_outside_the_inbox_cannot_be_assigned() {
     );
     assert_eq!(accepted.status, 200, "{}", accepted.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_agent_gets_no_new_conversations() {
+    // Arrange: two connected members; the second says they are busy.
+    let app = spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let account = setup.account_id;
+    let admin = &setup.admin;
+    let available = setup.agent.clone();
+    let busy = app.create_user(account, "Bea Busy", "agent").await;
+    let inbox = app.create_api_inbox(account, admin, "Busy hour", "").await;
+    app.add_members(account, admin, inbox.id, &[available.id, busy.id])
+        .await;
+    let _available_online = CableClient::connect(&app, account, &available).await;
+    let _busy_online = CableClient::connect(&app, account, &busy).await;
+    let body = json!({ "profile": { "availability": "busy", "account_id": account } });
+    let profile = app
+        .post(
+            "/api/v1/profile/availability",
+            Some(&busy.access_token),
+            &body,
+        )
+        .await
+        .ok();
+    assert_eq!(profile["availability_status"], "busy");
+
+    // Act
+    let mut assignees = Vec::new();
+    for name in ["Carol", "Dave", "Erin"] {
+        let display_id = new_customer_conversation(&app, &inbox.identifier, name).await;
+        let path = format!("/api/v1/accounts/{account}/conversations/{display_id}");
+        let conversation = app.get(&path, Some(&admin.access_token)).await.ok();
+        assignees.push(assignee_id(&conversation));
+    }
+
+    // Assert
+    assert_eq!(assignees, vec![Some(available.id); 3]);
+    let refused = app
+        .post(
+            "/api/v1/profile/availability",
+            Some(&busy.access_token),
+            &json!({ "availability": "napping" }),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+}

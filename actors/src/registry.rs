@@ -500,6 +500,11 @@ impl Registry {
     pub fn is_online(&self, user: UserId) -> bool {
         self.presence().is_online(user)
     }
+
+    /// An agent's availability as the API and `/cable` show it.
+    pub fn availability(&self, user: UserId) -> switchyard_engine::user::Availability {
+        self.presence().availability(user)
+    }
 }
 
 fn slot<K: std::hash::Hash + Eq + Copy, M>(map: &Mutex<HashMap<K, Slot<M>>>, key: K) -> Slot<M> {

@@ -32,6 +32,40 @@ impl Role {
     }
 }
 
+/// Whether an agent takes new conversations. An agent is `Offline` whenever they have no
+/// connection; while connected they are what they last chose (`Online` until they choose).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Takes new conversations.
+    Online,
+    /// Connected, but takes no new conversations.
+    Busy,
+    /// Takes no new conversations and shows as away.
+    Offline,
+}
+
+impl Availability {
+    /// The name the API shows and accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Online => "online",
+            Availability::Busy => "busy",
+            Availability::Offline => "offline",
+        }
+    }
+
+    /// Parses the name a request carries.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "online" => Some(Availability::Online),
+            "busy" => Some(Availability::Busy),
+            "offline" => Some(Availability::Offline),
+            _ => None,
+        }
+    }
+}
+
 /// What events and listings show of an agent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UserSummary {

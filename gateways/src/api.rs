@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/profile", get(profile::show))
         .route(
+            "/api/v1/profile/availability",
+            post(profile::set_availability),
+        )
+        .route(
             "/api/v1/accounts/{account_id}/inboxes",
             post(inboxes::create).get(inboxes::list),
         )

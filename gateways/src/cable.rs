@@ -240,8 +240,7 @@ impl Connection {
         let users: serde_json::Map<String, serde_json::Value> = members
             .iter()
             .map(|member| {
-                let online = self.state.registry.is_online(member.user_id);
-                let status = if online { "online" } else { "offline" };
+                let status = self.state.registry.availability(member.user_id).as_str();
                 (member.user_id.to_string(), json!(status))
             })
             .collect();

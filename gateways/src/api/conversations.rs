@@ -241,11 +241,7 @@ pub async fn assign(
     state.registry.assign(conversation.id, summary).await?;
     match agent {
         Some((agent, role)) => {
-            let availability = if state.registry.is_online(agent.id) {
-                "online"
-            } else {
-                "offline"
-            };
+            let availability = state.registry.availability(agent.id).as_str();
             Ok(Json(present::agent(&agent, role, availability)))
         }
         None => Ok(Json(Value::Null)),

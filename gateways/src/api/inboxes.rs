@@ -415,11 +415,7 @@ async fn members_payload(
         ) else {
             continue;
         };
-        let availability = if state.registry.is_online(id) {
-            "online"
-        } else {
-            "offline"
-        };
+        let availability = state.registry.availability(id).as_str();
         payload.push(present::agent(&member, role, availability));
     }
     Ok(Json(json!({ "payload": payload })))

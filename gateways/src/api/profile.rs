@@ -2,11 +2,15 @@
 
 use crate::api::openapi::{self, schemas};
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::error::{ApiError, JsonBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use switchyard_engine::user::Availability;
+use switchyard_storage::User;
+use utoipa::ToSchema;
 
 /// `GET /api/v1/profile`: the user, their `pubsub_token` and their accounts.
 #[utoipa::path(
@@ -29,12 +33,13 @@ pub async fn show(
     CurrentUser(user): CurrentUser,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
+    profile(&state, &user).await
+}
+
+/// The profile JSON of a user.
+async fn profile(state: &AppState, user: &User) -> Result<Json<Value>, ApiError> {
     let accounts = state.store.accounts_of_user(user.id).await?;
-    let availability = if state.registry.is_online(user.id) {
-        "online"
-    } else {
-        "offline"
-    };
+    let availability = state.registry.availability(user.id).as_str();
     let account_list: Vec<Value> = accounts
         .iter()
         .map(|(account, role)| {
@@ -69,4 +74,59 @@ pub async fn show(
         "custom_attributes": {},
         "ui_settings": {},
     })))
+}
+
+/// `POST /api/v1/profile/availability` body. Chatwoot's clients wrap it in `profile`; a bare
+/// `availability` is accepted too.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AvailabilityBody {
+    /// `{"availability": "online" | "busy" | "offline"}`.
+    #[serde(default)]
+    profile: Option<AvailabilityFields>,
+    /// `online`, `busy` or `offline`.
+    #[serde(default)]
+    availability: Option<String>,
+}
+
+/// The `profile` object of an availability change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AvailabilityFields {
+    /// `online`, `busy` or `offline`.
+    availability: String,
+}
+
+/// Sets the user's availability: while connected, only `online` agents are given new
+/// conversations; `busy` and `offline` ones keep their conversations and get no new ones.
+#[utoipa::path(
+    post,
+    path = "/api/v1/profile/availability",
+    operation_id = "set_profile_availability",
+    tag = "Profile",
+    security(("userApiKey" = [])),
+    request_body = AvailabilityBody,
+    responses(
+        (status = 200, description = "The profile, with the new availability", body = schemas::Profile),
+        (status = 400, description = "The body is not JSON", body = schemas::ErrorBody),
+        (status = 401, description = "No valid access token", body = schemas::ErrorBody),
+        (status = 422, description = "The availability is not online, busy or offline", body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
+pub async fn set_availability(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<AvailabilityBody>,
+) -> Result<Json<Value>, ApiError> {
+    let requested = body
+        .profile
+        .map(|fields| fields.availability)
+        .or(body.availability);
+    let requested = requested.unwrap_or_default();
+    let availability = Availability::parse(&requested).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "availability `{requested}` is invalid; use online, busy or offline"
+        ))
+    })?;
+    state.registry.presence().choose(user.id, availability);
+    profile(&state, &user).await
 }
