@@ -11,7 +11,7 @@ pub mod public;
 
 use crate::state::AppState;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 /// The API routes, and the OpenAPI document that describes every route of the node.
 ///
@@ -70,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
             get(messages::list).post(messages::create),
+        )
+        .route(
+            "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages/{message_id}",
+            patch(messages::update_status),
         )
         .merge(public::routes())
 }

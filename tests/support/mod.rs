@@ -191,6 +191,18 @@ impl TestApp {
         .await
     }
 
+    /// `PATCH path` with a JSON body, with `token` as `api_access_token` when given.
+    pub(crate) async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        let request = self.client.patch(self.url(path)).json(body);
+        Reply::from(
+            with_token(request, token)
+                .send()
+                .await
+                .expect("PATCH is answered"),
+        )
+        .await
+    }
+
     /// POSTs raw `body` to the WhatsApp webhook of `phone_number`, with `signature` as
     /// `X-Hub-Signature-256` when given.
     pub(crate) async fn post_whatsapp(

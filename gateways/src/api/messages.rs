@@ -10,8 +10,10 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchyard_actors::conversation::OutgoingDraft;
-use switchyard_engine::message::{ContentType, MAX_CONTENT_CHARS, MessageType};
+use switchyard_actors::conversation::{ConversationMessage, OutgoingDraft};
+use switchyard_engine::channel::Channel;
+use switchyard_engine::inbound::StatusReport;
+use switchyard_engine::message::{ContentType, MAX_CONTENT_CHARS, MessageStatus, MessageType};
 use switchyard_engine::{AccountId, MessageId};
 use switchyard_storage::MessagePage;
 use utoipa::{IntoParams, ToSchema};
@@ -218,4 +220,98 @@ pub fn validated_content(content: Option<String>) -> Result<String, ApiError> {
         )));
     }
     Ok(content)
+}
+
+/// `PATCH …/messages/{message_id}` body: a delivery receipt from the API channel's own system.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MessageStatusBody {
+    /// `delivered`, `read` or `failed`.
+    status: String,
+    /// Why delivery failed, for `failed`.
+    #[serde(default)]
+    external_error: Option<String>,
+}
+
+/// Records a delivery receipt for an agent's message on an API inbox: the integrator's system
+/// reports that the customer received (`delivered`), read (`read`) or never got (`failed`) it.
+/// A status never moves backwards; agents see `message.updated`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages/{message_id}",
+    operation_id = "update_message_status",
+    tag = "Messages",
+    security(("userApiKey" = [])),
+    params(params::MessagePath),
+    request_body = MessageStatusBody,
+    responses(
+        (status = 200, description = "The message with its status", body = schemas::Message),
+        (status = 400, description = openapi::NOT_JSON_OR_BAD_PATH_ID, body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (
+            status = 404,
+            description = "No such conversation or message, or an agent is not a member of its inbox",
+            body = schemas::ErrorBody
+        ),
+        (
+            status = 422,
+            description = "The status is not delivered, read or failed, the inbox is not an API \
+                inbox, or the message is not an agent's",
+            body = schemas::ErrorBody
+        ),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
+pub async fn update_status(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path((account_id, display_id, message_id)): Path<(i64, i64, i64)>,
+    JsonBody(body): JsonBody<MessageStatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation =
+        visible_conversation(&state, &user, AccountId(account_id), display_id).await?;
+    let status = match MessageStatus::parse(&body.status) {
+        Ok(status @ (MessageStatus::Delivered | MessageStatus::Read | MessageStatus::Failed)) => {
+            status
+        }
+        _ => {
+            return Err(ApiError::Unprocessable(format!(
+                "status `{}` is invalid; use delivered, read or failed",
+                body.status
+            )));
+        }
+    };
+    let inbox = state.store.inbox(conversation.inbox_id).await?;
+    if !inbox.is_some_and(|inbox| matches!(inbox.channel, Channel::Api(_))) {
+        return Err(ApiError::Unprocessable(
+            "delivery receipts are accepted for API inboxes only".into(),
+        ));
+    }
+    let message = state.store.message(MessageId(message_id)).await?;
+    let message = message
+        .filter(|message| message.conversation_id == conversation.id)
+        .ok_or_else(|| ApiError::NotFound("message".into()))?;
+    if message.message_type != MessageType::Outgoing || message.private {
+        return Err(ApiError::Unprocessable(
+            "only an agent's reply has a delivery status".into(),
+        ));
+    }
+    let report = StatusReport {
+        source_id: message.source_id.clone().unwrap_or_default(),
+        status,
+        error: body
+            .external_error
+            .filter(|_| status == MessageStatus::Failed),
+        at: None,
+    };
+    state
+        .registry
+        .ask_conversation(conversation.id, |reply| {
+            ConversationMessage::ProviderStatus(message.id, report, reply)
+        })
+        .await??;
+    let updated = state.store.message(message.id).await?;
+    let updated = updated.ok_or_else(|| ApiError::NotFound("message".into()))?;
+    let conversation = state.registry.snapshot(conversation.id).await?;
+    let view = present::ConversationView::load(&state, &conversation).await?;
+    Ok(Json(view.message(&state, &updated).await?))
 }

@@ -78,6 +78,7 @@ pub const UNAVAILABLE: &str = "Storage or the engine is unavailable; retry later
         crate::api::conversations::toggle_status,
         crate::api::messages::list,
         crate::api::messages::create,
+        crate::api::messages::update_status,
         crate::api::public::show_inbox,
         crate::api::public::create_contact,
         crate::api::public::show_contact,
@@ -191,6 +192,10 @@ mod tests {
         (
             "POST",
             "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
+        ),
+        (
+            "PATCH",
+            "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages/{message_id}",
         ),
         ("GET", "/public/api/v1/inboxes/{inbox_identifier}"),
         ("POST", "/public/api/v1/inboxes/{inbox_identifier}/contacts"),

@@ -41,6 +41,18 @@ pub struct ConversationPath {
     pub conversation_id: i64,
 }
 
+/// `{account_id}`, `{conversation_id}` and `{message_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MessagePath {
+    /// The account's id.
+    pub account_id: i64,
+    /// The conversation's display id (its `id` in JSON), numbered per account.
+    pub conversation_id: i64,
+    /// The message's id.
+    pub message_id: i64,
+}
+
 /// `{inbox_identifier}` of the Client API.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
