@@ -95,3 +95,26 @@ async fn a_customer_token_with_a_user_id_is_rejected() {
 
     assert!(!rejected, "a contact's token cannot act as an agent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_list_shows_each_members_role_and_availability() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let setup = app.provision().await;
+    let (account, agent, admin) = (setup.account_id, &setup.agent, &setup.admin);
+    let _online = CableClient::connect(&app, account, agent).await;
+
+    let path = format!("/api/v1/accounts/{account}/agents");
+    let agents = app.get(&path, Some(&admin.access_token)).await.ok();
+
+    let find = |id: i64| {
+        agents
+            .as_array()
+            .and_then(|agents| agents.iter().find(|listed| listed["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("agent {id} is listed in {agents}"))
+    };
+    assert_eq!(find(agent.id)["availability_status"], "online");
+    assert_eq!(find(agent.id)["role"], "agent");
+    assert_eq!(find(admin.id)["availability_status"], "offline");
+    assert_eq!(find(admin.id)["role"], "administrator");
+}

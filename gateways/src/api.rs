@@ -1,5 +1,6 @@
 //! The Chatwoot-compatible HTTP API: Platform, Application and Client APIs.
 
+pub mod agents;
 pub mod conversations;
 pub mod inboxes;
 pub mod messages;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             post(platform::add_account_user).get(platform::list_account_users),
         )
         .route("/api/v1/profile", get(profile::show))
+        .route("/api/v1/accounts/{account_id}/agents", get(agents::list))
         .route(
             "/api/v1/profile/availability",
             post(profile::set_availability),
