@@ -80,6 +80,17 @@ async fn a_customer_and_an_agent_talk_through_an_api_inbox(backend: Backend) {
     for count in ["mine_count", "assigned_count", "unassigned_count"] {
         assert!(meta[count].is_i64(), "meta has {count}: {meta}");
     }
+    let counts = app
+        .get(
+            &format!("/api/v1/accounts/{account}/conversations/meta"),
+            Some(&agent.access_token),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        &counts["meta"], meta,
+        "the meta endpoint counts as the listing does"
+    );
     let listed = &list["data"]["payload"][0];
     assert_eq!(listed["id"], display_id);
     assert_eq!(listed["meta"]["sender"]["type"], "contact");

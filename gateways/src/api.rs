@@ -58,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             get(conversations::list),
         )
         .route(
+            "/api/v1/accounts/{account_id}/conversations/meta",
+            get(conversations::meta),
+        )
+        .route(
             "/api/v1/accounts/{account_id}/conversations/{conversation_id}",
             get(conversations::show),
         )

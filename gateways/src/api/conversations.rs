@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_engine::conversation::{Conversation, ConversationStatus};
 use switchyard_engine::{AccountId, InboxId, UserId};
-use switchyard_storage::{AssigneeFilter, ConversationQuery, User};
+use switchyard_storage::{AssigneeFilter, ConversationPage, ConversationQuery, User};
 use utoipa::{IntoParams, ToSchema};
 
 /// Conversations per page, as in Chatwoot.
@@ -72,8 +72,53 @@ pub async fn list(
     Path(account_id): Path<i64>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let account = AccountId(account_id);
-    let visible_inboxes = visible_inboxes(&state, &user, account).await?;
+    let request = listing(&state, &user, AccountId(account_id), &query, PER_PAGE).await?;
+    let page = state.store.list_conversations(&request).await?;
+    let mut payload = Vec::with_capacity(page.conversations.len());
+    for conversation in &page.conversations {
+        payload.push(present::conversation(&state, conversation).await?);
+    }
+    Ok(Json(
+        json!({ "data": { "meta": counts(&page), "payload": payload } }),
+    ))
+}
+
+/// The counts of `GET /conversations` without the conversations, as the dashboard asks for
+/// them to fill its tabs.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{account_id}/conversations/meta",
+    operation_id = "conversation_counts",
+    tag = "Conversations",
+    security(("userApiKey" = [])),
+    params(params::AccountPath, ListQuery),
+    responses(
+        (status = 200, description = "`{\"meta\": {mine_count, assigned_count, unassigned_count, all_count}}`"),
+        (status = 400, description = "A path or query value is invalid", body = schemas::ErrorBody),
+        (status = 401, description = openapi::NO_MEMBER_TOKEN, body = schemas::ErrorBody),
+        (status = 503, description = openapi::UNAVAILABLE, body = schemas::ErrorBody),
+    )
+)]
+pub async fn meta(
+    CurrentUser(user): CurrentUser,
+    State(state): State<AppState>,
+    Path(account_id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let request = listing(&state, &user, AccountId(account_id), &query, 0).await?;
+    let page = state.store.list_conversations(&request).await?;
+    Ok(Json(json!({ "meta": counts(&page) })))
+}
+
+/// The storage query for a listing's filters, as the user may see it.
+async fn listing(
+    state: &AppState,
+    user: &User,
+    account: AccountId,
+    query: &ListQuery,
+    per_page: u32,
+) -> Result<ConversationQuery, ApiError> {
+    let visible_inboxes = visible_inboxes(state, user, account).await?;
     let status = match query.status.as_deref().unwrap_or("open") {
         "all" => None,
         other => Some(
@@ -91,7 +136,7 @@ pub async fn list(
             )));
         }
     };
-    let request = ConversationQuery {
+    Ok(ConversationQuery {
         account_id: account,
         viewer: user.id,
         status,
@@ -99,24 +144,17 @@ pub async fn list(
         inbox_id: query.inbox_id.map(InboxId),
         visible_inboxes,
         page: query.page.unwrap_or(1).max(1),
-        per_page: PER_PAGE,
-    };
-    let page = state.store.list_conversations(&request).await?;
-    let mut payload = Vec::with_capacity(page.conversations.len());
-    for conversation in &page.conversations {
-        payload.push(present::conversation(&state, conversation).await?);
-    }
-    Ok(Json(json!({
-        "data": {
-            "meta": {
-                "mine_count": page.mine_count,
-                "assigned_count": page.assigned_count,
-                "unassigned_count": page.unassigned_count,
-                "all_count": page.all_count,
-            },
-            "payload": payload,
-        }
-    })))
+        per_page,
+    })
+}
+
+fn counts(page: &ConversationPage) -> Value {
+    json!({
+        "mine_count": page.mine_count,
+        "assigned_count": page.assigned_count,
+        "unassigned_count": page.unassigned_count,
+        "all_count": page.all_count,
+    })
 }
 
 /// Shows one conversation.

@@ -74,6 +74,7 @@ pub const UNAVAILABLE: &str = "Storage or the engine is unavailable; retry later
         crate::api::inboxes::add_members,
         crate::api::inboxes::list_members,
         crate::api::conversations::list,
+        crate::api::conversations::meta,
         crate::api::conversations::show,
         crate::api::conversations::assign,
         crate::api::conversations::toggle_status,
@@ -175,6 +176,7 @@ mod tests {
             "/api/v1/accounts/{account_id}/inbox_members/{inbox_id}",
         ),
         ("GET", "/api/v1/accounts/{account_id}/conversations"),
+        ("GET", "/api/v1/accounts/{account_id}/conversations/meta"),
         (
             "GET",
             "/api/v1/accounts/{account_id}/conversations/{conversation_id}",
