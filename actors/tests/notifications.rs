@@ -4,22 +4,22 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchyard_actors::RegistryConfig;
 use switchyard_actors::conversation::OutgoingDraft;
 use switchyard_actors::delivery::{
     Deliverer, DeliveryError, DeliveryFuture, DeliveryJob, RetryPolicy,
 };
-use switchyard_actors::{EventBus, Presence, Registry, RegistryConfig};
-use switchyard_engine::channel::{ApiChannel, Channel, Inbox};
 use switchyard_engine::contact::ContactProfile;
 use switchyard_engine::conversation::Conversation;
 use switchyard_engine::inbound::InboundMessage;
 use switchyard_engine::message::{ContentType, MessageStatus};
-use switchyard_engine::secret::Secret;
 use switchyard_engine::user::UserSummary;
-use switchyard_storage::{NewInbox, NewUser, Store, StoreConfig, WriterPool};
+use switchyard_storage::NewUser;
 
 /// A webhook receiver that is down for notifications but accepts replies, and remembers
 /// every attempt it saw, in order.
@@ -49,40 +49,12 @@ impl DownForNotifications {
 }
 
 struct World {
-    registry: Registry,
-    store: Store,
-    inbox: Inbox,
+    engine: common::Engine,
     deliverer: Arc<DownForNotifications>,
-    _dir: TempDir,
-}
-
-/// A directory removed when the test ends.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// An API inbox with a `webhook_url`, over SQLite, retrying each delivery twice in all.
 async fn world() -> World {
-    let dir = std::env::temp_dir().join(format!("switchyard-actors-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&StoreConfig::Sqlite {
-        path: dir.join("test.db"),
-    })
-    .await
-    .unwrap();
-    store.migrate().await.unwrap();
-    let bus = EventBus::new();
-    let writers = WriterPool::start(
-        store.clone(),
-        1,
-        Arc::new(move |events| bus.publish(events)),
-    )
-    .await
-    .unwrap();
     let config = RegistryConfig {
         retry: RetryPolicy {
             attempts: 2,
@@ -92,37 +64,8 @@ async fn world() -> World {
         ..RegistryConfig::default()
     };
     let deliverer = Arc::new(DownForNotifications::default());
-    let registry = Registry::start(
-        store.clone(),
-        writers,
-        Presence::new(),
-        deliverer.clone(),
-        config,
-    )
-    .await
-    .unwrap();
-    let account = store.create_account("Acme", "en").await.unwrap();
-    let inbox = store
-        .create_inbox(&NewInbox {
-            account_id: account.id,
-            name: "API".into(),
-            enable_auto_assignment: false,
-            lock_to_single_conversation: false,
-            channel: Channel::Api(ApiChannel {
-                identifier: format!("inbox-{}", uuid::Uuid::new_v4()),
-                webhook_url: "http://127.0.0.1:9/hook".into(),
-                hmac_token: Secret::new("hmac"),
-            }),
-        })
-        .await
-        .unwrap();
-    World {
-        registry,
-        store,
-        inbox,
-        deliverer,
-        _dir: TempDir(dir),
-    }
+    let engine = common::Engine::start(deliverer.clone(), config, "http://127.0.0.1:9/hook").await;
+    World { engine, deliverer }
 }
 
 impl World {
@@ -132,12 +75,14 @@ impl World {
             ..ContactProfile::default()
         };
         let (contact, contact_inbox) = self
+            .engine
             .store
-            .resolve_contact(self.inbox.account_id, self.inbox.id, &profile)
+            .resolve_contact(self.engine.inbox.account_id, self.engine.inbox.id, &profile)
             .await
             .unwrap();
-        self.registry
-            .start_conversation(&self.inbox, &contact, &contact_inbox, json!({}))
+        self.engine
+            .registry
+            .start_conversation(&self.engine.inbox, &contact, &contact_inbox, json!({}))
             .await
             .unwrap()
     }
@@ -149,7 +94,12 @@ impl World {
             email: "alan@example.com".into(),
             password_hash: None,
         };
-        self.store.create_user(&user).await.unwrap().summary()
+        self.engine
+            .store
+            .create_user(&user)
+            .await
+            .unwrap()
+            .summary()
     }
 
     fn draft(&self, agent: &UserSummary, content: &str, private: bool) -> OutgoingDraft {
@@ -199,14 +149,25 @@ async fn an_undeliverable_notification_is_given_up_and_changes_nothing() {
 
     // Act
     let incoming = world
+        .engine
         .registry
         .post_incoming(conversation.id, message)
         .await
         .unwrap();
     let note = world.draft(&agent, "Internal", true);
-    world.registry.reply(conversation.id, note).await.unwrap();
+    world
+        .engine
+        .registry
+        .reply(conversation.id, note)
+        .await
+        .unwrap();
     let reply = world.draft(&agent, "Hi!", false);
-    let reply = world.registry.reply(conversation.id, reply).await.unwrap();
+    let reply = world
+        .engine
+        .registry
+        .reply(conversation.id, reply)
+        .await
+        .unwrap();
 
     // Assert: each notification is tried twice and given up; the reply still leaves after
     // them, and the note never does.
@@ -224,7 +185,7 @@ async fn an_undeliverable_notification_is_given_up_and_changes_nothing() {
 
     // Assert: nothing was marked failed.
     for id in [incoming.id, reply.id] {
-        let stored = world.store.message(id).await.unwrap().unwrap();
+        let stored = world.engine.store.message(id).await.unwrap().unwrap();
         assert_eq!(stored.status, MessageStatus::Sent, "message {id}");
     }
 }

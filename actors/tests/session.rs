@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use ractor::Actor;
 use serde_json::json;
 use std::collections::HashSet;
@@ -14,7 +16,6 @@ use switchyard_actors::session::{
 };
 use switchyard_engine::event::{Event, EventKind};
 use switchyard_engine::{AccountId, ConversationId, InboxId, Timestamp, UserId};
-use switchyard_storage::{Store, StoreConfig};
 use tokio::sync::mpsc;
 
 fn event(seq: i64, inbox: i64) -> Arc<Event> {
@@ -34,12 +35,7 @@ fn event(seq: i64, inbox: i64) -> Arc<Event> {
 #[tokio::test]
 async fn a_session_whose_client_does_not_read_is_stopped_and_closes_its_outbox() {
     // Arrange: a session watching inbox 7, with room for two frames.
-    let dir = std::env::temp_dir().join(format!("switchyard-session-{}", uuid::Uuid::new_v4()));
-    let store = Store::connect(&StoreConfig::Sqlite {
-        path: dir.join("test.db"),
-    })
-    .await
-    .unwrap();
+    let (store, _dir) = common::sqlite_store().await;
     let (outbox, mut frames) = mpsc::channel(2);
     let presence = Presence::new();
     let arguments = SessionArguments {
@@ -85,5 +81,4 @@ async fn a_session_whose_client_does_not_read_is_stopped_and_closes_its_outbox()
         !presence.is_online(UserId(5)),
         "a stopped session is offline"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }

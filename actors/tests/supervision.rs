@@ -3,19 +3,19 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_actors::conversation::ConversationMessage;
 use switchyard_actors::delivery::{Deliverer, DeliveryFuture, DeliveryJob};
-use switchyard_actors::{EngineError, EventBus, Presence, Registry, RegistryConfig};
-use switchyard_engine::channel::{ApiChannel, Channel, Inbox};
+use switchyard_actors::{EngineError, RegistryConfig};
 use switchyard_engine::contact::{Contact, ContactInbox, ContactProfile};
 use switchyard_engine::conversation::Conversation;
 use switchyard_engine::inbound::InboundMessage;
 use switchyard_engine::message::ContentType;
-use switchyard_engine::secret::Secret;
-use switchyard_storage::{MessagePage, NewInbox, Store, StoreConfig, WriterPool};
+use switchyard_storage::MessagePage;
 
 /// A deliverer for an inbox without a webhook: every reply is accepted at once.
 struct AcceptEverything;
@@ -26,69 +26,10 @@ impl Deliverer for AcceptEverything {
     }
 }
 
-struct World {
-    registry: Registry,
-    store: Store,
-    inbox: Inbox,
-    _dir: TempDir,
-}
-
-/// A directory removed when the test ends.
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+type World = common::Engine;
 
 async fn world(config: RegistryConfig) -> World {
-    let dir = std::env::temp_dir().join(format!("switchyard-actors-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&StoreConfig::Sqlite {
-        path: dir.join("test.db"),
-    })
-    .await
-    .unwrap();
-    store.migrate().await.unwrap();
-    let bus = EventBus::new();
-    let writers = WriterPool::start(
-        store.clone(),
-        1,
-        Arc::new(move |events| bus.publish(events)),
-    )
-    .await
-    .unwrap();
-    let registry = Registry::start(
-        store.clone(),
-        writers,
-        Presence::new(),
-        Arc::new(AcceptEverything),
-        config,
-    )
-    .await
-    .unwrap();
-    let account = store.create_account("Acme", "en").await.unwrap();
-    let inbox = store
-        .create_inbox(&NewInbox {
-            account_id: account.id,
-            name: "API".into(),
-            enable_auto_assignment: false,
-            lock_to_single_conversation: false,
-            channel: Channel::Api(ApiChannel {
-                identifier: format!("inbox-{}", uuid::Uuid::new_v4()),
-                webhook_url: String::new(),
-                hmac_token: Secret::new("hmac"),
-            }),
-        })
-        .await
-        .unwrap();
-    World {
-        registry,
-        store,
-        inbox,
-        _dir: TempDir(dir),
-    }
+    common::Engine::start(Arc::new(AcceptEverything), config, "").await
 }
 
 impl World {

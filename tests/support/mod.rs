@@ -169,38 +169,17 @@ impl TestApp {
 
     /// `GET path`, with `token` as `api_access_token` when given.
     pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        let request = self.client.get(self.url(path));
-        Reply::from(
-            with_token(request, token)
-                .send()
-                .await
-                .expect("GET is answered"),
-        )
-        .await
+        send(self.client.get(self.url(path)), token).await
     }
 
     /// `POST path` with a JSON body, with `token` as `api_access_token` when given.
     pub(crate) async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        let request = self.client.post(self.url(path)).json(body);
-        Reply::from(
-            with_token(request, token)
-                .send()
-                .await
-                .expect("POST is answered"),
-        )
-        .await
+        send(self.client.post(self.url(path)).json(body), token).await
     }
 
     /// `PATCH path` with a JSON body, with `token` as `api_access_token` when given.
     pub(crate) async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
-        let request = self.client.patch(self.url(path)).json(body);
-        Reply::from(
-            with_token(request, token)
-                .send()
-                .await
-                .expect("PATCH is answered"),
-        )
-        .await
+        send(self.client.patch(self.url(path)).json(body), token).await
     }
 
     /// POSTs raw `body` to the WhatsApp webhook of `phone_number`, with `signature` as
@@ -463,6 +442,23 @@ impl Drop for TestApp {
             server.kill();
         }
     }
+}
+
+/// The `RoomChannel` subscription identifier of an agent.
+fn agent_identifier(account: i64, user: &User) -> String {
+    json!({
+        "channel": "RoomChannel",
+        "pubsub_token": user.pubsub_token,
+        "account_id": account,
+        "user_id": user.id,
+    })
+    .to_string()
+}
+
+/// Sends `request`, with `token` as `api_access_token` when given, and reads the answer.
+async fn send(request: reqwest::RequestBuilder, token: Option<&str>) -> Reply {
+    let response = with_token(request, token).send().await;
+    Reply::from(response.expect("the request is answered")).await
 }
 
 fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
@@ -915,13 +911,7 @@ impl CableClient {
     /// Connects to `/cable`, reads the welcome, subscribes as `user` to `account`, and waits for
     /// the confirmation.
     pub(crate) async fn connect(app: &TestApp, account: i64, user: &User) -> CableClient {
-        let identifier = json!({
-            "channel": "RoomChannel",
-            "pubsub_token": user.pubsub_token,
-            "account_id": account,
-            "user_id": user.id,
-        })
-        .to_string();
+        let identifier = agent_identifier(account, user);
         Self::subscribe(app, identifier).await
     }
 
@@ -1016,13 +1006,7 @@ impl CableClient {
 
     /// Sends a `message` command on the subscription (an ActionCable `perform`).
     pub(crate) async fn perform(&mut self, account: i64, user: &User, action: &str) {
-        let identifier = json!({
-            "channel": "RoomChannel",
-            "pubsub_token": user.pubsub_token,
-            "account_id": account,
-            "user_id": user.id,
-        })
-        .to_string();
+        let identifier = agent_identifier(account, user);
         let data = json!({ "action": action }).to_string();
         let command = json!({ "command": "message", "identifier": identifier, "data": data });
         self.socket
